@@ -1,0 +1,178 @@
+"""Read a case file (TOML), apply ``--set`` overrides, validate it into a :class:`Case`.
+
+Every problem becomes one :class:`~perfusion.errors.CaseError` whose message names the
+file, the dotted key (``supplies.0.inlets.1.flow``), what was wrong and the fix.
+Relative paths in the case are resolved against the case file's folder.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+import typing
+from pathlib import Path
+
+import pydantic
+
+from ..errors import CaseError
+from .checks import KeyedCaseError
+from .schema import Case
+
+
+def load_case(path: str | Path, overrides: typing.Sequence[str] = ()) -> Case:
+    """Load and validate the case file ``path``, with ``key=value`` overrides applied.
+
+    Examples
+    --------
+    >>> case = load_case("cases/liver_hai.toml", ["grid.shape=[24,24,20]"])  # doctest: +SKIP
+    >>> case.grid.shape                                                      # doctest: +SKIP
+    (24, 24, 20)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CaseError(f"{path}: case file not found; check the path (perfusion cases lists "
+                        "the built-in cases)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{path}: not valid TOML ({exc}); fix the syntax at that line") from None
+    return case_from_dict(raw, source=path, overrides=overrides)
+
+
+def case_from_dict(raw: dict, source: str | Path = "<case>",
+                   overrides: typing.Sequence[str] = ()) -> Case:
+    """Validate a case given as a dict (e.g. built in Python); ``source`` names it in errors."""
+    source = Path(source)
+    raw = copy.deepcopy(raw)
+    for override in overrides:
+        apply_override(raw, override, source)
+    _resolve_paths(raw, source)
+    try:
+        case = Case.model_validate(raw)
+    except KeyedCaseError as exc:
+        raise CaseError(f"{source}: {exc.key}: {exc.message}") from None
+    except pydantic.ValidationError as exc:
+        raise CaseError(format_validation_error(exc, source, raw)) from None
+    object.__setattr__(case, "__source__", str(source))
+    return case
+
+
+def case_source(case: Case) -> str:
+    """The file a case was loaded from (for error messages of later stages)."""
+    return getattr(case, "__source__", "<case>")
+
+
+def apply_override(raw: dict, override: str, source: Path) -> None:
+    """Apply one ``dotted.key=TOML value`` override to the raw case dict in place."""
+    key, sep, text = override.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise CaseError(f"--set {override!r}: expected key=value, e.g. --set grid.shape=[48,48,40]")
+    try:
+        value = tomllib.loads(f"value = {text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        raise CaseError(
+            f"--set {override!r}: the value is not TOML; quote strings, e.g. "
+            f"--set '{key}=\"{text.strip()}\"'") from None
+    parts = key.split(".")
+    node = raw
+    for depth, part in enumerate(parts[:-1]):
+        node = _child(node, part, ".".join(parts[: depth + 1]), override)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_index(node, last, key, override)] = value
+    else:
+        node[last] = value
+
+
+def _child(node, part: str, prefix: str, override: str):
+    if isinstance(node, list):
+        return node[_index(node, part, prefix, override)]
+    if not isinstance(node, dict):
+        raise CaseError(f"--set {override!r}: {prefix} is a value, not a table")
+    return node.setdefault(part, {})
+
+
+def _index(node: list, part: str, prefix: str, override: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise CaseError(f"--set {override!r}: {prefix}: expected an index 0…{len(node) - 1}")
+    return int(part)
+
+
+def _resolve_paths(raw: dict, source: Path) -> None:
+    geometry = raw.get("geometry")
+    if isinstance(geometry, dict) and isinstance(geometry.get("path"), str):
+        image = Path(geometry["path"]).expanduser()
+        if not image.is_absolute():
+            image = source.parent / image
+        if not image.exists():
+            raise CaseError(f"{source}: geometry.path: image {str(image)!r} does not exist; give "
+                            "a path relative to the case file or an absolute one")
+        geometry["path"] = str(image.resolve())
+
+
+def _dotted(loc: tuple) -> str:
+    keys = [str(p) for p in loc if isinstance(p, int) or ("[" not in p and "(" not in p)]
+    return ".".join(keys) or "(top level)"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Field names of the model at ``loc`` (for 'unknown key' messages)."""
+    model: typing.Any = Case
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+            continue
+        if part not in model.model_fields:
+            break
+        model = _inner_model(model.model_fields[part].annotation)
+    if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _inner_model(annotation):
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, pydantic.BaseModel):
+            return arg
+        inner = typing.get_args(arg)
+        if inner:
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _named(raw: dict, loc: tuple) -> str:
+    """Append the name of the list item the key is in, e.g. (inlet 'left')."""
+    node, hint = raw, ""
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(part, int) and isinstance(node, dict) and "name" in node:
+            hint = f" ({node['name']!r})"
+    return hint
+
+
+def format_validation_error(exc: pydantic.ValidationError, source: Path, raw: dict) -> str:
+    """One line per problem: file: dotted.key (name): what is wrong and the fix."""
+    lines: dict[str, list[str]] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        key = _dotted(loc)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
+        elif kind == "missing":
+            message = "required key is missing; add it"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if kind != "value_error" and "input" in error:
+                message += f" (got {error['input']!r})"
+        lines.setdefault(f"{key}{_named(raw, loc)}", [])
+        if message not in lines[f"{key}{_named(raw, loc)}"]:
+            lines[f"{key}{_named(raw, loc)}"].append(message)
+    body = "\n".join(f"  {key}: {' — or: '.join(messages)}" for key, messages in lines.items())
+    count = len(lines)
+    return f"{source}: {count} problem{'s' if count > 1 else ''} in the case:\n{body}"

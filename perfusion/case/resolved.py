@@ -1,0 +1,91 @@
+"""The resolved case: everything a run used, in SI, written beside its results.
+
+Every quantity is written as a string in its coherent SI unit (``"3.1e-14 m^2/(Pa*s)"``),
+every default is filled in (tissue properties of each present class, blood, supplies,
+inlet radii), and a ``[provenance]`` table records version, backend and device. The file is
+itself a valid case: ``perfusion run case.resolved.toml`` repeats the run.
+"""
+from __future__ import annotations
+
+import typing
+
+import pydantic
+
+from ..library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
+from .quantity import Unit
+
+
+def _unit_of(annotation) -> Unit | None:
+    """The ``Unit`` metadata inside a (possibly nested) annotation."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, Unit):
+            return meta
+    for arg in typing.get_args(annotation):
+        found = _unit_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _encode(value, unit: Unit | None):
+    if isinstance(value, pydantic.BaseModel):
+        return encode_model(value)
+    if isinstance(value, dict):
+        return {str(k): _encode(v, unit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, unit) for v in value]
+    if isinstance(value, float) and unit is not None and unit.text:
+        return f"{value!r} {unit.text}"
+    return value
+
+
+def encode_model(model: pydantic.BaseModel) -> dict:
+    """A model as a TOML-ready dict: quantities as SI strings, ``None`` left out."""
+    out = {}
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None or value == {} or value == []:
+            continue
+        out[name] = _encode(value, _unit_of(info.annotation) or _unit_of_metadata(info.metadata))
+    return out
+
+
+def _unit_of_metadata(metadata) -> Unit | None:
+    return next((m for m in metadata if isinstance(m, Unit)), None)
+
+
+def resolved_case(case, domain, provenance: dict[str, str]) -> dict:
+    """The case with every default filled in, as a TOML-ready dict."""
+    from .schema import BloodSpec, SupplySpec, TissueSpec
+
+    raw = encode_model(case)
+    raw["tissue"] = {}
+    for name, props in domain.tissue.items():
+        given = case.tissue.get(name)
+        spec = TissueSpec.model_validate({**_si_strings(TissueSpec, props),
+                                          **(encode_model(given) if given else {})})
+        raw["tissue"][name] = encode_model(spec)
+    blood = {k: getattr(case.blood, k) if getattr(case.blood, k) is not None else d.value
+             for k, d in BLOOD_DEFAULTS.items()}
+    raw["blood"] = encode_model(BloodSpec.model_validate(_si_strings(BloodSpec, blood)))
+    supplies = []
+    for spec in case.supplies:
+        filled = encode_model(spec)
+        for key in ("conductivity", "pressure_drop"):
+            filled.setdefault(key, _si_string(SupplySpec, key, SUPPLY_DEFAULTS[key].value))
+        radius = SUPPLY_DEFAULTS["inlet_radius"].value
+        for inlet in filled["inlets"]:
+            inlet.setdefault("radius", f"{radius!r} m")
+        supplies.append(filled)
+    raw["supplies"] = supplies
+    raw["provenance"] = dict(provenance)
+    return raw
+
+
+def _si_string(model, key: str, value: float) -> str | float:
+    unit = _unit_of(model.model_fields[key].annotation)
+    return f"{value!r} {unit.text}" if unit is not None and unit.text else value
+
+
+def _si_strings(model, values: dict) -> dict:
+    return {k: _si_string(model, k, v) for k, v in values.items()}

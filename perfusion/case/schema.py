@@ -1,0 +1,232 @@
+"""The case-file schema (DESIGN §5.1): strict, frozen pydantic models.
+
+Each field's description is its documentation (the README's case reference is generated
+from it). Quantities are strings with units converted to SI on validation; ``None``
+means "use the documented default" (``perfusion.library``). Unknown keys are errors.
+Cross-field checks (names that must exist, fractions that must add up) live in the
+validators of the model that sees both sides.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .quantity import Fraction, Length, Position, Quantity
+
+Name = str
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CaseInfo(Strict):
+    name: str = Field(description="Short name of the case (used in reports).")
+    description: str = Field("", description="Free text: what the case is for, data sources.")
+
+
+class GridSpec(Strict):
+    shape: Optional[tuple[int, int, int]] = Field(
+        None, description="Voxels along i, j, k (phantoms; images bring their own).")
+    spacing: Optional[Length | tuple[Length, Length, Length]] = Field(
+        None, description="Voxel size, one length or three (overrides an image header).")
+
+    @field_validator("shape")
+    @classmethod
+    def _positive_shape(cls, shape):
+        if shape is not None and min(shape) < 1:
+            raise ValueError(f"every entry must be ≥ 1, got {list(shape)}")
+        return shape
+
+
+class OrganSpec(Strict):
+    shape: Literal["ellipsoid", "sphere", "box"] = Field(description="Organ shape.")
+    center: Optional[Position] = Field(None, description="Centre (grid frame); default: grid centre.")
+    radii: Optional[tuple[Length, Length, Length]] = Field(None, description="Ellipsoid semi-axes.")
+    radius: Optional[Length] = Field(None, description="Sphere radius.")
+    size: Optional[tuple[Length, Length, Length]] = Field(
+        None, description="Box edge lengths; default: the whole grid.")
+
+    @model_validator(mode="after")
+    def _needs_dimensions(self):
+        if self.shape == "ellipsoid" and self.radii is None:
+            raise ValueError('an ellipsoid needs radii = ["… mm", "… mm", "… mm"]')
+        if self.shape == "sphere" and self.radius is None:
+            raise ValueError('a sphere needs radius = "… mm"')
+        return self
+
+
+class TumorSpec(Strict):
+    center: Optional[Position] = Field(None, description="Centre (grid frame, lengths).")
+    voxel: Optional[tuple[int, int, int]] = Field(None, description="Centre as voxel indices.")
+    radius: Length = Field(description="Tumour radius (viable rim outer radius).")
+    necrotic_radius: Optional[Length] = Field(None, description="Radius of the necrotic core.")
+
+    @model_validator(mode="after")
+    def _one_centre(self):
+        if (self.center is None) == (self.voxel is None):
+            raise ValueError("give exactly one of center = [x, y, z] (lengths) or voxel = [i, j, k]")
+        if self.necrotic_radius is not None and self.necrotic_radius >= self.radius:
+            raise ValueError("necrotic_radius must be smaller than radius")
+        return self
+
+
+class GeometrySpec(Strict):
+    kind: Literal["phantom", "image"] = Field(description="Built-in phantom or a label image.")
+    organ: Optional[OrganSpec] = Field(None, description="Phantom organ (kind = phantom).")
+    tumors: list[TumorSpec] = Field([], description="Phantom tumours, each a sphere.")
+    path: Optional[str] = Field(
+        None, description="Label image (.nii/.nii.gz/.nrrd/.mha/.mhd/.vti/.npy/.npz/.mrc), "
+        "relative to the case file.")
+    dataset: Optional[Literal["lits117"]] = Field(
+        None, description="A public dataset fetched on first use instead of path "
+        "(lits117: LiTS volume 117 labels, CC BY-NC-SA 4.0).")
+    labels: Optional[dict[int, Name]] = Field(
+        None, description="Image value → tissue class; other values are outside.")
+
+    @model_validator(mode="after")
+    def _kind_fields(self):
+        if self.kind == "phantom":
+            if self.organ is None:
+                raise ValueError('a phantom needs organ = { shape = "ellipsoid", … }')
+            if self.path or self.dataset or self.labels:
+                raise ValueError("path, dataset and labels belong to kind = \"image\"")
+        else:
+            if (self.path is None) == (self.dataset is None):
+                raise ValueError('an image geometry needs exactly one of path = "…" or dataset = "…"')
+            if self.organ is not None or self.tumors:
+                raise ValueError("organ and tumors belong to kind = \"phantom\"")
+        return self
+
+    def class_names(self) -> list[str]:
+        """The tissue classes this geometry can contain."""
+        if self.kind == "phantom":
+            names = ["normal"]
+            if self.tumors:
+                names.append("tumor")
+            if any(t.necrotic_radius for t in self.tumors):
+                names.append("necrotic")
+            return names
+        labels = self.labels or {1: "normal", 2: "tumor"}
+        return list(dict.fromkeys(labels.values()))
+
+
+Conductivity = Quantity("m^2/(Pa*s)", ge=0)
+
+
+class TissueSpec(Strict):
+    base: Optional[Literal["normal", "tumor", "necrotic"]] = Field(
+        None, description="Library class whose defaults a user-defined class inherits (normal).")
+    interstitial_conductivity: Optional[Conductivity] = Field(None, description="K_i.")
+    vessel_wall_conductivity: Optional[Quantity("m/(Pa*s)", ge=0)] = Field(None, description="L_p.")
+    vascular_surface_density: Optional[Quantity("1/m", ge=0)] = Field(None, description="S/V.")
+    capillary_pressure: Optional[Quantity("Pa")] = Field(None, description="p_c.")
+    osmotic_reflection: Optional[Fraction] = Field(None, description="σ_T.")
+    plasma_oncotic_pressure: Optional[Quantity("Pa", ge=0)] = Field(None, description="π_v.")
+    interstitial_oncotic_pressure: Optional[Quantity("Pa", ge=0)] = Field(None, description="π_i.")
+    lymphatic_conductance: Optional[Quantity("1/(Pa*s)", ge=0)] = Field(None, description="L_pLS_L/V.")
+    lymphatic_pressure: Optional[Quantity("Pa")] = Field(None, description="p_L.")
+    extracellular_fraction: Optional[Quantity("", gt=0, le=1)] = Field(None, description="v_e.")
+    plasma_fraction: Optional[Quantity("", ge=0, lt=1)] = Field(None, description="v_p.")
+    perfusion: Optional[Quantity("1/s", ge=0)] = Field(
+        None, description="Target mean perfusion (e.g. \"20 mL/min/(100 mL)\"), calibrates β.")
+    supply_fractions: Optional[dict[Name, Fraction]] = Field(
+        None, description="Share of the perfusion from each supply (sums to 1).")
+    capillary_conductance: Optional[dict[Name, Quantity("1/(Pa*s)", ge=0)]] = Field(
+        None, description="β_s given directly per supply (skips calibration for this class).")
+
+    @field_validator("supply_fractions")
+    @classmethod
+    def _fractions_sum_to_one(cls, fractions):
+        if fractions is not None and abs(sum(fractions.values()) - 1.0) > 1e-6:
+            raise ValueError(f"must add up to 1, got {sum(fractions.values()):g} from {fractions}")
+        return fractions
+
+
+class InterstitialSpec(Strict):
+    boundary: Literal["zero-pressure", "no-flux"] = Field(
+        "zero-pressure", description="IFP condition on the tissue surface.")
+
+
+class BloodSpec(Strict):
+    hematocrit: Optional[Quantity("", ge=0, lt=1)] = Field(None, description="Hct.")
+    venous_pressure: Optional[Quantity("Pa")] = Field(None, description="p_ven.")
+
+
+class InletSpec(Strict):
+    name: Name = Field(description="Inlet name (unique within its supply).")
+    position: Optional[Position] = Field(None, description="Where the blood enters (grid frame).")
+    voxel: Optional[tuple[int, int, int]] = Field(None, description="Position as voxel indices.")
+    flow: Quantity("m^3/s", gt=0) = Field(description="Blood flow through the inlet.")
+    radius: Optional[Length] = Field(None, description="Radius over which the flow is spread.")
+
+    @model_validator(mode="after")
+    def _one_position(self):
+        if (self.position is None) == (self.voxel is None):
+            raise ValueError("give exactly one of position = [x, y, z] (lengths) or voxel = [i, j, k]")
+        return self
+
+
+class SupplySpec(Strict):
+    name: Name = Field(description="Supply name, e.g. hepatic_artery.")
+    conductivity: Optional[Conductivity] = Field(None, description="K_s of the supply compartment.")
+    pressure_drop: Optional[Quantity("Pa", gt=0)] = Field(
+        None, description="Mean p_s − p_ven; sets the level of the calibrated β_s.")
+    inlets: list[InletSpec] = Field(min_length=1, description="Where the supply's blood enters.")
+
+    @field_validator("inlets")
+    @classmethod
+    def _unique_inlets(cls, inlets):
+        names = [inlet.name for inlet in inlets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"inlet names must be unique within a supply: {duplicates} repeated")
+        return inlets
+
+
+class CatheterSpec(Strict):
+    supply: Name = Field(description="The supply the catheter sits in.")
+    inlets: list[Name] = Field(min_length=1, description="The inlets the catheter feeds.")
+
+
+class SolverSpec(Strict):
+    tolerance: float = Field(1e-10, gt=0, lt=1, description="Relative residual of elliptic solves.")
+    max_iterations: int = Field(20000, ge=1, description="Iteration cap of one elliptic solve.")
+    calibration_tolerance: float = Field(
+        1e-3, gt=0, lt=1, description="Relative mismatch at which β calibration stops.")
+
+
+class SimulationSpec(Strict):
+    backend: Literal["auto", "numpy", "cupy"] = Field("auto", description="Array backend.")
+    precision: Literal["float64", "float32"] = Field("float64", description="Working precision.")
+
+
+class OutputSpec(Strict):
+    dir: Optional[str] = Field(None, description="Results directory (default results/<case name>).")
+
+
+class Case(Strict):
+    """A validated case (all quantities in SI)."""
+
+    case: CaseInfo
+    grid: GridSpec = GridSpec()
+    geometry: GeometrySpec
+    tissue: dict[Name, TissueSpec] = Field({}, description="Per-class overrides of the defaults.")
+    interstitial: InterstitialSpec = InterstitialSpec()
+    blood: BloodSpec = BloodSpec()
+    supplies: list[SupplySpec] = Field(min_length=1, description="Blood supplies (at least one).")
+    catheter: Optional[CatheterSpec] = None
+    solver: SolverSpec = SolverSpec()
+    simulation: SimulationSpec = SimulationSpec()
+    output: OutputSpec = OutputSpec()
+    provenance: dict[str, str] = Field({}, description="Written by perfusion into resolved cases.")
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        from .checks import check_case  # the cross-field rules live beside the schema
+
+        check_case(self)
+        return self

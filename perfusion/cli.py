@@ -1,0 +1,144 @@
+"""The ``perfusion`` command line: a thin shell over the library (DESIGN §5.2).
+
+``run``, ``validate``, ``info`` and ``cases``. User errors (any
+:class:`~perfusion.errors.PerfusionError`) print one paragraph and exit 1; ``--debug``
+shows the traceback instead. Progress goes to stderr through logging.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import PerfusionError
+
+
+def _configure_logging(debug: bool, quiet: bool = False) -> None:
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s" if debug else "%(message)s"))
+    root = logging.getLogger("perfusion")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@contextlib.contextmanager
+def _user_errors(debug: bool):
+    """Turn our exceptions into a short message and exit code 1 (traceback with --debug)."""
+    try:
+        yield
+    except PerfusionError as exc:
+        if debug:
+            raise
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+
+
+def _common(function):
+    @click.option("--debug", is_flag=True, help="Show debug logging and full tracebacks.")
+    @functools.wraps(function)
+    def wrapper(*args, debug: bool, **kwargs):
+        _configure_logging(debug, kwargs.get("quiet", False))
+        with _user_errors(debug):
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="perfusion")
+def main():
+    """GPU-accelerated 3D tissue perfusion and drug transport for intra-arterial infusion."""
+
+
+@main.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Results directory (default: output.dir or results/<case name>).")
+@click.option("--backend", type=click.Choice(["auto", "numpy", "cupy"]), help="Array backend.")
+@click.option("--precision", type=click.Choice(["float64", "float32"]), help="Working precision.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a case key with a TOML value, e.g. --set grid.shape=[48,48,40].")
+@click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
+@_common
+def run(case, output, backend, precision, overrides, quiet):
+    """Run CASE and write its results directory."""
+    from .case import load_case
+    from .pipeline import run_case
+
+    result = run_case(load_case(case, overrides), output, backend=backend, precision=precision)
+    click.echo(_summary(result.metrics))
+    click.echo(f"results: {result.directory}")
+
+
+def _summary(metrics: dict) -> str:
+    lines = [f"{metrics['case']}: {metrics['backend']} ({metrics['precision']}), "
+             f"{sum(metrics['timings'].values()):.1f} s"]
+    lines.append(f"  {'class':<12}{'volume mL':>11}{'perfusion mL/min/100mL':>24}{'IFP mmHg':>10}")
+    for name, volume in metrics["class_volume_ml"].items():
+        lines.append(f"  {name:<12}{volume:>11.1f}{metrics['perfusion_mean'][name]:>24.1f}"
+                     f"{metrics['ifp_mean'][name] / 133.322:>10.2f}")
+    if "territory" in metrics:
+        t = metrics["territory"]
+        lines.append(f"  catheter territory: {100 * t['flow_weighted_mean']:.1f}% of "
+                     f"{t['supply']} flow")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
+@_common
+def validate(cases, overrides):
+    """Check case files without running them."""
+    from .case import load_case
+
+    for path in cases:
+        case = load_case(path, overrides)
+        click.echo(f"{path}: valid ({case.case.name})")
+
+
+@main.command()
+@_common
+def info():
+    """Backends, devices and versions on this machine."""
+    import platform
+
+    import numpy
+    import scipy
+
+    from . import __version__
+    from .backend import describe_backends
+
+    click.echo(f"perfusion {__version__}, Python {platform.python_version()}, "
+               f"NumPy {numpy.__version__}, SciPy {scipy.__version__}")
+    for entry in describe_backends():
+        click.echo(f"  {entry['backend']:<6} available: {entry['available']:<4} {entry['device']}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--copy", "destination", type=click.Path(path_type=Path),
+              help="Copy case NAME (or all cases) into this folder.")
+@_common
+def cases(name, destination):
+    """List the built-in cases, or copy them with --copy DIR."""
+    from .cases import builtin_cases, describe
+
+    available = builtin_cases()
+    chosen = available if name is None else {name: available.get(name)}
+    if name is not None and chosen[name] is None:
+        raise PerfusionError(f"no built-in case {name!r}; available: {', '.join(available)}")
+    if destination is None:
+        for case_name, path in chosen.items():
+            click.echo(f"{case_name:<20} {describe(path)}")
+        return
+    destination.mkdir(parents=True, exist_ok=True)
+    for case_name, path in chosen.items():
+        shutil.copy2(path, destination / path.name)
+        click.echo(f"copied {case_name} to {destination / path.name}")

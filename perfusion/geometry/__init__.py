@@ -1,0 +1,1 @@
+"""Geometry: built-in phantoms and label images, as class-index volumes."""

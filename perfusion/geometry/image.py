@@ -1,0 +1,66 @@
+"""Label images → class-index volumes (DESIGN §2.1 b).
+
+The image's values are mapped to tissue classes by ``geometry.labels``
+(default ``{1: normal, 2: tumor}``); every other value is outside. The voxel spacing
+comes from the header unless ``grid.spacing`` overrides it; the affine is kept for
+exports that must overlay on the patient's scan.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..errors import GeometryError
+from .readers import LabelImage, read_image
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LABELS = {1: "normal", 2: "tumor"}
+
+
+def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str, ...], tuple]:
+    """Read the case's image; return (image, class-index volume, class names, spacing [m])."""
+    if geometry.dataset == "lits117":
+        from ..datasets import fetch_lits117
+
+        _, path = fetch_lits117()
+    else:
+        path = geometry.path
+    image = read_image(path)
+    data = image.data
+    where = f"geometry.path ({image.path})"
+    if np.issubdtype(data.dtype, np.floating):
+        if not np.isfinite(data).all():
+            raise GeometryError(f"{where}: the label image contains NaN or infinite values; "
+                                "a label image must hold integer class values")
+        if not np.all(data == np.round(data)):
+            raise GeometryError(f"{where}: the label image holds non-integer values; give a "
+                                "segmentation (integer labels), not an intensity image")
+    if grid.shape is not None and tuple(grid.shape) != data.shape:
+        raise GeometryError(f"grid.shape: {list(grid.shape)} does not match the image shape "
+                            f"{list(data.shape)} of {image.path}; remove grid.shape or fix it")
+    spacing = _spacing(grid, image, where)
+    labels_map = geometry.labels or DEFAULT_LABELS
+    class_names = ("outside", *dict.fromkeys(labels_map.values()))
+    index = np.zeros(data.shape, dtype=np.int8)
+    present = np.unique(data)
+    for value, name in labels_map.items():
+        if value not in present:
+            raise GeometryError(
+                f"geometry.labels: value {value} ({name!r}) does not occur in {image.path}; "
+                f"the image holds {present[:20].tolist()}; fix the label map")
+        index[data == value] = class_names.index(name)
+    return image, index, class_names, spacing
+
+
+def _spacing(grid, image: LabelImage, where: str) -> tuple[float, float, float]:
+    if grid.spacing is not None:
+        spacing = grid.spacing if isinstance(grid.spacing, tuple) else (grid.spacing,) * 3
+        if image.spacing is not None and not np.allclose(spacing, image.spacing, rtol=1e-6):
+            log.info("grid.spacing %s m overrides the header spacing %s m", spacing, image.spacing)
+        return tuple(float(h) for h in spacing)
+    if image.spacing is None or min(image.spacing) <= 0:
+        raise GeometryError(f"{where}: the file stores no voxel size; set it in the case, e.g. "
+                            '[grid] spacing = ["0.8 mm", "0.8 mm", "2.5 mm"]')
+    return tuple(float(h) for h in image.spacing)

@@ -1,0 +1,77 @@
+"""The results directory (DESIGN §5.3), written atomically.
+
+Everything is written into a hidden sibling ``.<name>.partial-<pid>`` and moved into place
+only when complete (``metrics.json`` last), so a failed or killed run never leaves a folder
+that looks like a result. An existing result of the same name is replaced only then.
+
+``fields.npz`` holds SI arrays of shape ``grid.shape``: ``labels`` (class index),
+``class_names``, ``spacing`` [m], ``affine`` [mm], ``perfusion`` [1/s], ``p_<supply>`` and
+``perfusion_<supply>`` [Pa, 1/s], ``territory`` [-], ``ifp`` [Pa], ``interstitial_velocity``
+[m/s] (grid + (3,)), ``filtration`` [1/s].
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+
+from ..errors import ResultsError
+from .vti import write_vti
+
+
+def steady_fields(domain, steady) -> dict[str, np.ndarray]:
+    """The steady arrays on the host, by their contract names."""
+    host = domain.backend.to_host
+    fields = {"labels": domain.labels, "perfusion": host(steady.perfusion)}
+    for name, supply in steady.supplies.items():
+        fields[f"p_{name}"] = host(supply.pressure)
+        fields[f"perfusion_{name}"] = host(supply.perfusion)
+    if steady.territory is not None:
+        fields["territory"] = host(steady.territory)
+    fields["ifp"] = host(steady.interstitial.pressure)
+    fields["interstitial_velocity"] = host(steady.interstitial.velocity)
+    fields["filtration"] = host(steady.interstitial.filtration)
+    return fields
+
+
+def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
+                  fields: dict[str, np.ndarray], domain, histories: list[dict]) -> Path:
+    """Write a complete results directory atomically; return its path."""
+    directory = Path(directory).resolve()
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot create {directory.parent} ({exc}); choose another -o DIR") from None
+    partial = directory.parent / f".{directory.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        (partial / "fields").mkdir(parents=True)
+        (partial / "case.resolved.toml").write_text(tomli_w.dumps(resolved), encoding="utf-8")
+        write_vti(partial / "fields" / "steady.vti", fields, domain.spacing)
+        np.savez_compressed(partial / "fields" / "fields.npz", **fields,
+                            class_names=np.array(domain.class_names),
+                            spacing=np.asarray(domain.spacing), affine=domain.affine)
+        (partial / "solver_history.json").write_text(json.dumps(histories), encoding="utf-8")
+        (partial / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        _move_into_place(partial, directory)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return directory
+
+
+def _move_into_place(partial: Path, directory: Path) -> None:
+    if directory.exists():
+        if not (directory / "metrics.json").exists() and any(directory.iterdir()):
+            raise ResultsError(f"{directory} exists and is not a perfusion result; choose "
+                               "another -o DIR or remove it")
+        old = directory.parent / f".{directory.name}.old-{os.getpid()}"
+        directory.rename(old)
+        partial.rename(directory)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        partial.rename(directory)

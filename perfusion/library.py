@@ -1,0 +1,105 @@
+"""Default tissue and supply parameters, each with its source.
+
+Symbols (DESIGN §2.2–2.3):
+
+- ``K_i`` interstitial hydraulic conductivity [m²/(Pa·s)]
+- ``L_p`` vessel-wall hydraulic conductivity [m/(Pa·s)], ``S/V`` vascular surface per
+  tissue volume [1/m]; their product ``L_pS/V`` is the filtration coefficient [1/(Pa·s)]
+- ``p_c`` microvascular pressure, ``π_v``/``π_i`` plasma/interstitial oncotic pressure,
+  ``σ_T`` osmotic reflection coefficient, ``L_pLS_L/V`` lymphatic conductance, ``p_L``
+  lymphatic pressure [Pa]
+- ``v_e`` extravascular–extracellular volume fraction, ``v_p`` plasma volume fraction
+- ``F`` target perfusion [1/s] (×6000 = mL/min/100 mL)
+- ``K_s`` supply-compartment (arteriolar) conductivity [m²/(Pa·s)], ``Δp_s`` the supply's
+  mean driving pressure ``p_s − p_ven`` [Pa] that sets the level of ``β_s = F/Δp_s``.
+
+Values marked ``unconfirmed`` could not be checked against the original publication in
+this project; check them before relying on them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MMHG = 133.322387415  # Pa per mmHg
+ML_MIN_100ML = 1.0 / 6000.0  # 1/s per mL/min/100 mL
+
+
+@dataclass(frozen=True)
+class Default:
+    """A default value in SI with the source it comes from."""
+
+    value: float
+    source: str
+
+
+BAXTER_JAIN = "Baxter & Jain 1989, Microvasc. Res. 37:77 (Table 1)"
+
+#: Per-class tissue defaults. ``normal`` describes liver parenchyma / generic host tissue,
+#: ``tumor`` viable tumour, ``necrotic`` a necrotic core (no functional vessels).
+TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
+    "normal": {
+        "interstitial_conductivity": Default(6.4e-15, BAXTER_JAIN),
+        "vessel_wall_conductivity": Default(2.7e-12, BAXTER_JAIN),
+        "vascular_surface_density": Default(7.0e3, BAXTER_JAIN),
+        "capillary_pressure": Default(15.6 * MMHG, BAXTER_JAIN),
+        "osmotic_reflection": Default(0.91, BAXTER_JAIN),
+        "plasma_oncotic_pressure": Default(20.0 * MMHG, BAXTER_JAIN),
+        "interstitial_oncotic_pressure": Default(10.0 * MMHG, BAXTER_JAIN),
+        "lymphatic_conductance": Default(
+            1.0e-7, "Baxter & Jain 1989 normal tissue, L_pLS_L/V ≈ 1.3e-5 1/(mmHg·s) (unconfirmed)"),
+        "lymphatic_pressure": Default(0.0, BAXTER_JAIN),
+        "extracellular_fraction": Default(0.25, "El-Kareh & Secomb 2000 (normal tissue 0.2–0.3)"),
+        "plasma_fraction": Default(
+            0.05, "order of DCE-MRI plasma volume fractions of liver parenchyma (unconfirmed)"),
+        "perfusion": Default(
+            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (DESIGN §2.7; Eipel et al. 2010)"),
+    },
+    "tumor": {
+        "interstitial_conductivity": Default(3.1e-14, BAXTER_JAIN),
+        "vessel_wall_conductivity": Default(2.1e-11, BAXTER_JAIN),
+        "vascular_surface_density": Default(2.0e4, BAXTER_JAIN),
+        "capillary_pressure": Default(15.6 * MMHG, BAXTER_JAIN),
+        "osmotic_reflection": Default(0.82, BAXTER_JAIN),
+        "plasma_oncotic_pressure": Default(20.0 * MMHG, BAXTER_JAIN),
+        "interstitial_oncotic_pressure": Default(15.0 * MMHG, "Baxter & Jain 1989; Stohrer et al. 2000"),
+        "lymphatic_conductance": Default(0.0, "Baxter & Jain 1989: no functional lymphatics in tumours"),
+        "lymphatic_pressure": Default(0.0, BAXTER_JAIN),
+        "extracellular_fraction": Default(0.4, "El-Kareh & Secomb 2000"),
+        "plasma_fraction": Default(0.03, "DESIGN §5.1 example; tumour v_p from DCE-MRI 0.01–0.1"),
+        "perfusion": Default(
+            20.0 * ML_MIN_100ML, "DESIGN §5.1 example; CT perfusion of liver metastases "
+            "10–60 mL/min/100 mL (unconfirmed)"),
+    },
+}
+# A necrotic core is tumour without functional vessels: no filtration, no perfusion.
+TISSUE_DEFAULTS["necrotic"] = {
+    **TISSUE_DEFAULTS["tumor"],
+    "vessel_wall_conductivity": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.3)"),
+    "vascular_surface_density": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.3)"),
+    "plasma_fraction": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.4)"),
+    "perfusion": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.4)"),
+}
+
+#: The class a user-defined class inherits its defaults from, unless it names ``base``.
+DEFAULT_BASE_CLASS = "normal"
+
+#: Supply-compartment defaults (DESIGN §2.2, §2.7).
+SUPPLY_DEFAULTS: dict[str, Default] = {
+    "conductivity": Default(
+        2.0e-9, "DESIGN §2.7: K_s ≈ β_s L² for territories of 2–4 cm; brain arterioles "
+        "1.234e-9 m²/(Pa·s) (Józsa et al. 2021)"),
+    "pressure_drop": Default(
+        50.0 * MMHG, "DESIGN §2.7: β_s ≈ F/(p_s − p_ven) with a 50 mmHg arteriolar drop"),
+    "inlet_radius": Default(3.0e-3, "a few voxels at organ scale; spreads an inlet's flow"),
+}
+
+BLOOD_DEFAULTS: dict[str, Default] = {
+    "hematocrit": Default(0.45, "normal adult haematocrit"),
+    "venous_pressure": Default(5.0 * MMHG, "hepatic veins a few mmHg (DESIGN §2.7)"),
+}
+
+
+def tissue_default(class_name: str, base: str | None, field: str) -> Default:
+    """The default of ``field`` for a tissue class (user classes inherit from ``base``)."""
+    table = TISSUE_DEFAULTS.get(class_name) or TISSUE_DEFAULTS[base or DEFAULT_BASE_CLASS]
+    return table[field]

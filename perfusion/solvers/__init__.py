@@ -1,0 +1,1 @@
+"""Matrix-free finite-volume operators and Krylov solvers, written against ``xp``."""
