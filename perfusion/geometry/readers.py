@@ -113,8 +113,9 @@ def read_image(path: str | os.PathLike) -> LabelImage:
     try:
         data, spacing, affine = reader(path)
     except _LIBRARY_ERRORS as exc:
+        detail = (str(exc).strip().splitlines() or [""])[-1]  # SimpleITK: a traceback
         raise GeometryError(f"{path}: cannot read this {suffix} file ({type(exc).__name__}: "
-                            f"{exc}); it may be truncated or not really {suffix}: re-export "
+                            f"{detail}); it may be truncated or not really {suffix}: re-export "
                             "it from the tool that made it.") from exc
     while data.ndim > 3 and data.shape[-1] == 1:
         data = data[..., 0]

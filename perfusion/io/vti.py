@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -297,9 +298,8 @@ def _header_words(raw: bytes, count: int, encoding: _Encoding) -> list[int]:
 
 def _inflate(body: bytes, sizes: list[int], encoding: _Encoding) -> bytes:
     """Decompress consecutive compressed blocks of the given sizes."""
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    return b"".join(encoding.decompress(body[start:stop])
-                    for start, stop in zip(starts[:-1], starts[1:]))
+    return b"".join(encoding.decompress(body[end - size:end])
+                    for size, end in zip(sizes, accumulate(sizes), strict=True))
 
 
 def _array_xml(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:

@@ -1,0 +1,321 @@
+"""Pressure solve: perfusion's Jacobi-CG against SciPy CG, PyAMG (and FiPy if installed).
+
+The problem is one supply-pressure solve of DESIGN §2.2 on an ``n³`` voxel grid (spacing
+1 mm), for each ``n`` in ``--sizes`` (default 64 96; 128 and others on request):
+
+    −∇·(K ∇p) + β p = q      in the tissue mask, no flux across the tissue surface
+
+- mask: an ellipsoid centred in the box, semi-axes (0.49, 0.46, 0.43)·n voxels (~41% of
+  the box, about as much as an ellipsoid can fill);
+- K = 2e-9 m²/(Pa·s) · exp(g), with g a seeded standard normal field smoothed by a
+  Gaussian of 2 voxels and rescaled to zero mean and unit standard deviation (a spatially
+  correlated lognormal field, sigma = 1); K ×0.1 inside a sphere of radius n/6 voxels centred
+  at (0.62, 0.40, 0.55)·n (a poorly perfused "tumour");
+- β = 1.3e-6 1/(Pa·s) in the mask; p is the pressure above venous (p_ven = 0);
+- q: 5 point inlets (single voxels, seeded, at least 3 voxels inside the surface) sharing
+  5 mL/min, q = Q_inlet / h³ [1/s].
+
+All methods solve the same operator: ours is matrix-free on the full grid (identity outside
+the mask, so ~2.4× as many unknowns); the peers get the SPD reduced system on the mask
+voxels, assembled as CSR from ``Stencil.faces``/``Stencil.reaction`` and checked against
+``Stencil.apply`` before anything is timed. The target is ‖b − A x‖ ≤ 1e-8 ‖b‖; every
+method's true relative residual is recomputed with the same CSR matrix afterwards, and
+every solution is compared with ours.
+
+Timing: wall time (best of ``--repeat``), setup + solve. Setup is: ours, building the
+stencil; SciPy CG, nothing; SciPy Jacobi-CG, the inverse diagonal; PyAMG, the smoothed
+aggregation hierarchy; FiPy, mesh, variables and terms (its solve includes its matrix
+assembly). Building the CSR matrix is not charged to any peer. ratio = peer total / ours
+total (> 1: we are faster). Peak memory is measured in a second, untimed run of each method
+under ``tracemalloc`` (peak of Python and NumPy allocations above the level before the
+method started; C++-internal scratch of SciPy/PyAMG is not seen by it).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_pressure.py                       # 64³ and 96³
+    .venv/bin/python benchmarks/bench_pressure.py --sizes 128 --output pressure.json
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import time
+import tracemalloc
+
+import numpy as np
+import pyamg
+import scipy
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+from scipy.ndimage import binary_erosion, gaussian_filter
+
+from perfusion.backend import make_backend
+from perfusion.solvers.cg import conjugate_gradient
+from perfusion.solvers.stencil import masked_stencil
+
+TOLERANCE = 1e-8
+AGREEMENT = 1e-6  # ‖x − x_ours‖/‖x_ours‖; both residuals ≤ 1e-8, κ(A) here is ~1e3–1e4
+SPACING = (1e-3,) * 3
+K0, BETA, TOTAL_FLOW, INLETS = 2e-9, 1.3e-6, 5.0 / 6e7, 5  # SI; 5 mL/min
+
+
+def build_problem(n: int, seed: int) -> dict:
+    """Conductivity, reaction, mask and source of the module docstring on an n³ grid."""
+    rng = np.random.default_rng(seed)
+    idx = np.indices((n, n, n), dtype=float) + 0.5
+    semi = np.array([0.49, 0.46, 0.43]) * n
+    mask = sum(((idx[a] - n / 2) / semi[a]) ** 2 for a in range(3)) <= 1.0
+    g = gaussian_filter(rng.standard_normal((n, n, n)), sigma=2.0)
+    g = (g - g.mean()) / g.std()
+    conductivity = K0 * np.exp(g)
+    centre = np.array([0.62, 0.40, 0.55]) * n
+    tumour = sum((idx[a] - centre[a]) ** 2 for a in range(3)) <= (n / 6) ** 2
+    conductivity[tumour] *= 0.1
+    reaction = np.where(mask, BETA, 0.0)
+    interior = np.flatnonzero(binary_erosion(mask, iterations=3))
+    rhs = np.zeros((n, n, n))
+    rhs.flat[rng.choice(interior, INLETS, replace=False)] = TOTAL_FLOW / INLETS / np.prod(SPACING)
+    return {"conductivity": conductivity, "reaction": reaction, "mask": mask, "rhs": rhs}
+
+
+def assemble_csr(stencil, mask) -> sp.csr_matrix:
+    """The reduced SPD matrix on the mask voxels (row i = i-th True voxel in C order)."""
+    number = np.full(mask.shape, -1, dtype=np.int64)
+    number[mask] = np.arange(mask.sum())
+    diagonal = np.asarray(stencil.reaction)[mask].copy()
+    rows, cols, vals = [], [], []
+    for axis, t in enumerate(stencil.faces):
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        a, b = number[tuple(lo)], number[tuple(hi)]
+        keep = (a >= 0) & (b >= 0) & (t > 0)
+        a, b, t = a[keep], b[keep], t[keep]
+        np.add.at(diagonal, a, t)
+        np.add.at(diagonal, b, t)
+        rows += [a, b]
+        cols += [b, a]
+        vals += [-t, -t]
+    size = diagonal.size
+    rows.append(np.arange(size))
+    cols.append(np.arange(size))
+    vals.append(diagonal)
+    matrix = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(size, size)).tocsr()
+    matrix.sum_duplicates()
+    return matrix
+
+
+def check_csr(matrix, stencil, mask, seed: int) -> float:
+    """Relative difference of ``A_csr x`` and ``Stencil.apply(x)`` on the mask (random x)."""
+    x = np.random.default_rng(seed).standard_normal(mask.shape)
+    expected = stencil.apply(x)[mask]
+    got = matrix @ x[mask]
+    error = np.linalg.norm(got - expected) / np.linalg.norm(expected)
+    if not error <= 1e-12 or abs(matrix - matrix.T).max() != 0:
+        raise SystemExit(f"CSR matrix does not match Stencil.apply: relative error {error:.2e}")
+    return error
+
+
+def run_ours(problem, matrix, b):
+    backend = make_backend("numpy", "float64")
+    start = time.perf_counter()
+    stencil = masked_stencil(problem["conductivity"], problem["reaction"], problem["mask"],
+                             SPACING)
+    setup = time.perf_counter() - start
+    x, report = conjugate_gradient(stencil, problem["rhs"], backend, name="pressure",
+                                   tolerance=TOLERANCE, max_iterations=100000)
+    solve = time.perf_counter() - start - setup
+    outside = float(np.abs(x[~problem["mask"]]).max(initial=0.0))
+    if outside != 0.0:
+        raise SystemExit(f"ours: solution is {outside:.2e} outside the mask, expected 0")
+    return x[problem["mask"]], setup, solve, report.iterations
+
+
+def run_scipy_cg(problem, matrix, b, jacobi=False):
+    start = time.perf_counter()
+    preconditioner = None
+    if jacobi:
+        inverse = 1.0 / matrix.diagonal()
+        preconditioner = sla.LinearOperator(matrix.shape, matvec=lambda r: inverse * r.ravel(),
+                                            dtype=matrix.dtype)
+    setup = time.perf_counter() - start
+    count = [0]
+
+    def callback(_):
+        count[0] += 1
+
+    x, info = sla.cg(matrix, b, rtol=TOLERANCE, atol=0.0, maxiter=100000, M=preconditioner,
+                     callback=callback)
+    solve = time.perf_counter() - start - setup
+    if info != 0:
+        raise SystemExit(f"scipy cg did not converge (info={info})")
+    return x, setup, solve, count[0]
+
+
+def run_pyamg(problem, matrix, b):
+    start = time.perf_counter()
+    hierarchy = pyamg.smoothed_aggregation_solver(matrix)
+    setup = time.perf_counter() - start
+    residuals = []
+    x, info = hierarchy.solve(b, tol=TOLERANCE, accel="cg", maxiter=1000, residuals=residuals,
+                              return_info=True)
+    solve = time.perf_counter() - start - setup
+    if info != 0:
+        raise SystemExit(f"pyamg did not converge (info={info})")
+    return x, setup, solve, len(residuals) - 1
+
+
+def run_fipy(problem, matrix, b):
+    """FiPy on the full box (K = 0 and identity outside, as ours); not run where not installed."""
+    import fipy  # noqa: PLC0415
+
+    n = problem["mask"].shape[0]
+    start = time.perf_counter()
+    mesh = fipy.Grid3D(nx=n, ny=n, nz=n, dx=SPACING[0], dy=SPACING[1], dz=SPACING[2])
+    # FiPy numbers cells x-fastest: Fortran order of our (x, y, z) arrays.
+    cell = {key: problem[key].ravel(order="F") for key in ("conductivity", "reaction", "rhs")}
+    inside = problem["mask"].ravel(order="F")
+    pressure = fipy.CellVariable(mesh=mesh, value=0.0)
+    conductivity = fipy.CellVariable(mesh=mesh, value=np.where(inside, cell["conductivity"], 0))
+    reaction = fipy.CellVariable(mesh=mesh, value=np.where(inside, cell["reaction"], 1.0))
+    source = fipy.CellVariable(mesh=mesh, value=cell["rhs"])
+    equation = (fipy.DiffusionTerm(coeff=conductivity.harmonicFaceValue)
+                - fipy.ImplicitSourceTerm(coeff=reaction) + source == 0)
+    solver = fipy.LinearCGSolver(tolerance=TOLERANCE, iterations=100000, criterion="RHS")
+    setup = time.perf_counter() - start
+    equation.solve(var=pressure, solver=solver)
+    solve = time.perf_counter() - start - setup
+    x = np.asarray(pressure.value).reshape(problem["mask"].shape, order="F")
+    return x[problem["mask"]], setup, solve, -1  # FiPy does not report its iterations
+
+
+METHODS = {
+    "perfusion Jacobi-CG (numpy)": run_ours,
+    "SciPy CG": run_scipy_cg,
+    "SciPy CG + Jacobi": lambda p, m, b: run_scipy_cg(p, m, b, jacobi=True),
+    "PyAMG SA + CG": run_pyamg,
+    "FiPy LinearCGSolver": run_fipy,
+}
+
+
+def peak_memory(method, problem, matrix, b) -> float:
+    """Peak MiB allocated (tracemalloc) by one untimed run, above the level before it."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    method(problem, matrix, b)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return (peak - before) / 2**20
+
+
+def bench_size(n: int, seed: int, repeat: int, memory: bool, fipy_ok: bool) -> list[dict]:
+    problem = build_problem(n, seed)
+    mask = problem["mask"]
+    stencil = masked_stencil(problem["conductivity"], problem["reaction"], mask, SPACING)
+    start = time.perf_counter()
+    matrix = assemble_csr(stencil, mask)
+    assembly = time.perf_counter() - start
+    csr_error = check_csr(matrix, stencil, mask, seed)
+    b = problem["rhs"][mask]
+    print(f"\n{n}³: {mask.sum()} unknowns in the mask ({mask.mean():.0%} of {n**3}), "
+          f"nnz {matrix.nnz}; CSR assembly {assembly:.2f} s (not charged); "
+          f"CSR vs Stencil.apply {csr_error:.1e}", flush=True)
+    rows, reference = [], None
+    for label, method in METHODS.items():
+        if label.startswith("FiPy") and not fipy_ok:
+            continue
+        best = None
+        for _ in range(repeat):
+            x, setup, solve, iterations = method(problem, matrix, b)
+            if best is None or setup + solve < best[1] + best[2]:
+                best = (x, setup, solve, iterations)
+        x, setup, solve, iterations = best
+        reference = x if reference is None else reference
+        residual = np.linalg.norm(b - matrix @ x) / np.linalg.norm(b)
+        row = {"n": n, "unknowns": int(mask.sum()), "method": label, "setup_s": setup,
+               "solve_s": solve, "total_s": setup + solve, "iterations": iterations,
+               "true_relative_residual": float(residual),
+               "difference_from_ours": float(np.linalg.norm(x - reference)
+                                             / np.linalg.norm(reference)),
+               "peak_mib": peak_memory(method, problem, matrix, b) if memory else None}
+        row["ratio"] = row["total_s"] / rows[0]["total_s"] if rows else 1.0
+        rows.append(row)
+        print(f"  {label}: {row['total_s']:.2f} s, {iterations} it, "
+              f"residual {residual:.2e}", flush=True)
+    return rows
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"date": datetime.date.today().isoformat(), "cpu": cpu,
+            "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
+            "numpy": np.__version__, "scipy": scipy.__version__, "pyamg": pyamg.__version__,
+            "backend": "numpy float64"}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| n³ | method | setup s | solve s | total s | iterations | true rel. residual "
+             "| ≤1e-8 | diff. from ours | ratio (peer/ours) | peak MiB (tracemalloc) |",
+             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+    for r in rows:
+        memory = "–" if r["peak_mib"] is None else f"{r['peak_mib']:.0f}"
+        iterations = "–" if r["iterations"] < 0 else str(r["iterations"])
+        lines.append(
+            f"| {r['n']}³ | {r['method']} | {r['setup_s']:.3f} | {r['solve_s']:.2f} "
+            f"| {r['total_s']:.2f} | {iterations} | {r['true_relative_residual']:.2e} "
+            f"| {'yes' if r['true_relative_residual'] <= TOLERANCE else '**no**'} "
+            f"| {r['difference_from_ours']:.1e} | {r['ratio']:.2f} | {memory} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96],
+                        help="grid sizes n (n³ voxels); 128 takes minutes and ~2 GiB")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per method (best)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    parser.add_argument("--output", help="also write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    try:
+        import fipy  # noqa: F401, PLC0415
+        fipy_ok = True
+    except ImportError as exc:
+        fipy_ok = False
+        fipy_reason = f"FiPy skipped: not importable ({exc})"
+    info = machine()
+    print(f"# Pressure solve benchmark — {info['date']}\n\n{info['cpu']}, {info['cores']} cores; "
+          f"Python {info['python']}, NumPy {info['numpy']}, SciPy {info['scipy']}, "
+          f"PyAMG {info['pyamg']}; ours on backend {info['backend']}; tolerance {TOLERANCE:g}")
+    if not fipy_ok:
+        print(fipy_reason)
+    rows = []
+    for n in args.sizes:
+        rows += bench_size(n, args.seed, args.repeat, not args.no_memory, fipy_ok)
+    print("\n" + markdown(rows))
+    failed = [r for r in rows if r["true_relative_residual"] > TOLERANCE
+              or r["difference_from_ours"] > AGREEMENT]
+    for r in failed:
+        print(f"WARNING {r['n']}³ {r['method']}: residual {r['true_relative_residual']:.2e}, "
+              f"difference from ours {r['difference_from_ours']:.1e}")
+    if args.output:
+        with open(args.output, "w") as out:
+            json.dump({"machine": info, "tolerance": TOLERANCE, "seed": args.seed,
+                       "fipy": "included" if fipy_ok else fipy_reason, "results": rows},
+                      out, indent=2)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
