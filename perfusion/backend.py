@@ -62,9 +62,15 @@ class Backend:
         return float(self.xp.sum(array, dtype=self.xp.float64))
 
     def dot(self, a, b) -> float:
-        """Dot product of two arrays (any shape) accumulated in float64."""
+        """Dot product of two real arrays (any shape) accumulated in float64.
+
+        On NumPy this avoids BLAS: ``einsum`` is single-threaded and deterministic (the
+        same bits on every machine), and does not stall when the cores are shared.
+        """
+        if self.name == "numpy":
+            return float(np.einsum("i,i->", a.ravel(), b.ravel(), dtype=np.float64))
         return float(self.xp.vdot(a.ravel().astype(self.xp.float64, copy=False),
-                                  b.ravel().astype(self.xp.float64, copy=False)).real)
+                                  b.ravel().astype(self.xp.float64, copy=False)))
 
 
 def _cupy_status() -> tuple[ModuleType | None, str]:

@@ -52,7 +52,7 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
         "plasma_fraction": Default(
             0.05, "order of DCE-MRI plasma volume fractions of liver parenchyma (unconfirmed)"),
         "perfusion": Default(
-            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (DESIGN §2.7; Eipel et al. 2010)"),
+            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (DESIGN §2.7)"),
     },
     "tumor": {
         "interstitial_conductivity": Default(3.1e-14, BAXTER_JAIN),

@@ -15,7 +15,7 @@ from .backend import make_backend
 from .case import Case, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
-from .io.results import steady_fields, write_results
+from .io.results import check_output_dir, steady_fields, write_results
 from .metrics import residual_histories, steady_metrics
 from .steady import solve_steady
 
@@ -48,6 +48,7 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     """
     if not isinstance(case, Case):
         case = load_case(case)
+    output_dir = check_output_dir(output_dir or default_output_dir(case))
     timings = {}
     start = time.perf_counter()
     be = make_backend(backend or case.simulation.backend, precision or case.simulation.precision)
@@ -63,7 +64,7 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     metrics.update(provenance)
     metrics["timings"] = {k: round(v, 4) for k, v in timings.items()}
     directory = write_results(
-        output_dir or default_output_dir(case), resolved=resolved_case(case, domain, provenance),
+        output_dir, resolved=resolved_case(case, domain, provenance),
         metrics=metrics, fields=steady_fields(domain, steady), domain=domain,
         histories=residual_histories(steady))
     log.info("results written to %s", directory)

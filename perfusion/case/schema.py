@@ -86,14 +86,16 @@ class GeometrySpec(Strict):
         "(lits117: LiTS volume 117 labels, CC BY-NC-SA 4.0).")
     labels: Optional[dict[int, Name]] = Field(
         None, description="Image value → tissue class; other values are outside.")
+    downsample: int = Field(
+        1, ge=1, le=16, description="Merge f×f×f image voxels into one (majority class).")
 
     @model_validator(mode="after")
     def _kind_fields(self):
         if self.kind == "phantom":
             if self.organ is None:
                 raise ValueError('a phantom needs organ = { shape = "ellipsoid", … }')
-            if self.path or self.dataset or self.labels:
-                raise ValueError("path, dataset and labels belong to kind = \"image\"")
+            if self.path or self.dataset or self.labels or self.downsample != 1:
+                raise ValueError("path, dataset, labels and downsample belong to kind = \"image\"")
         else:
             if (self.path is None) == (self.dataset is None):
                 raise ValueError('an image geometry needs exactly one of path = "…" or dataset = "…"')

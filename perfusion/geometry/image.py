@@ -51,7 +51,33 @@ def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str,
                 f"geometry.labels: value {value} ({name!r}) does not occur in {image.path}; "
                 f"the image holds {present[:20].tolist()}; fix the label map")
         index[data == value] = class_names.index(name)
+    if geometry.downsample > 1:
+        index = downsample_labels(index, geometry.downsample, len(class_names))
+        spacing = tuple(h * geometry.downsample for h in spacing)
+        affine = image.affine @ _block_affine(geometry.downsample)
+        image = LabelImage(data=index, spacing=spacing, affine=affine, path=image.path)
     return image, index, class_names, spacing
+
+
+def downsample_labels(index: np.ndarray, factor: int, classes: int) -> np.ndarray:
+    """Merge ``factor³`` blocks into one voxel holding the block's most common class.
+
+    Outside counts as a class, so a block is tissue only when most of it is; ties go to
+    the lower class index. A grid not divisible by ``factor`` is padded with outside.
+    """
+    pad = [(0, -n % factor) for n in index.shape]
+    padded = np.pad(index, pad)
+    shape = [n // factor for n in padded.shape]
+    blocks = padded.reshape(shape[0], factor, shape[1], factor, shape[2], factor)
+    counts = np.stack([(blocks == c).sum(axis=(1, 3, 5)) for c in range(classes)])
+    return counts.argmax(axis=0).astype(index.dtype)
+
+
+def _block_affine(factor: int) -> np.ndarray:
+    """Index map of a downsampled grid: new voxel I is centred at old index f·I + (f − 1)/2."""
+    block = np.diag([factor, factor, factor, 1.0])
+    block[:3, 3] = (factor - 1) / 2
+    return block
 
 
 def _spacing(grid, image: LabelImage, where: str) -> tuple[float, float, float]:

@@ -64,11 +64,28 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
     return directory
 
 
-def _move_into_place(partial: Path, directory: Path) -> None:
+def check_output_dir(directory: str | Path) -> Path:
+    """Fail before any work if ``directory`` cannot receive results.
+
+    It may be missing, empty, or a previous perfusion result (replaced when the run is
+    complete); anything else is left alone.
+    """
+    directory = Path(directory).resolve()
     if directory.exists():
+        if not directory.is_dir():
+            raise ResultsError(f"{directory} is a file; choose another -o DIR")
         if not (directory / "metrics.json").exists() and any(directory.iterdir()):
             raise ResultsError(f"{directory} exists and is not a perfusion result; choose "
                                "another -o DIR or remove it")
+    parent = next((p for p in [directory, *directory.parents] if p.exists()), None)
+    if parent is None or not os.access(parent, os.W_OK):
+        raise ResultsError(f"cannot write results under {parent}; choose another -o DIR")
+    return directory
+
+
+def _move_into_place(partial: Path, directory: Path) -> None:
+    check_output_dir(directory)
+    if directory.exists():
         old = directory.parent / f".{directory.name}.old-{os.getpid()}"
         directory.rename(old)
         partial.rename(directory)

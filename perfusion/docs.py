@@ -1,0 +1,110 @@
+"""Generate the README's case-file reference from the schema, so it cannot drift.
+
+``python -m perfusion.docs README.md`` rewrites the text between the markers
+``<!-- case-reference:start -->`` and ``<!-- case-reference:end -->``; a test checks that
+the README is current. Tissue defaults are shown per library class with their source.
+"""
+from __future__ import annotations
+
+import sys
+import typing
+from pathlib import Path
+
+import pydantic
+
+from .case.resolved import _unit_of, _unit_of_metadata
+from .case.schema import Case, TissueSpec
+from .library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS, TISSUE_DEFAULTS
+from .units import format_quantity
+
+START, END = "<!-- case-reference:start -->", "<!-- case-reference:end -->"
+
+#: Defaults that live in the library, not in the schema, by dotted key.
+_LIBRARY_DEFAULTS = {
+    **{f"blood.{k}": d for k, d in BLOOD_DEFAULTS.items()},
+    "supplies[].conductivity": SUPPLY_DEFAULTS["conductivity"],
+    "supplies[].pressure_drop": SUPPLY_DEFAULTS["pressure_drop"],
+    "supplies[].inlets[].radius": SUPPLY_DEFAULTS["inlet_radius"],
+}
+_DISPLAY_UNITS = {"Pa": "mmHg", "m": "mm", "m^3/s": "mL/min", "1/s": "1/s"}
+
+
+def _model_of(annotation):
+    """(model class, container origin) of a field such as ``list[InletSpec]`` or ``Optional[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation, None
+    for arg in typing.get_args(annotation):
+        model, origin = _model_of(arg)
+        if model is not None:
+            return model, origin or typing.get_origin(annotation)
+    return None, None
+
+
+def _show(value, unit_text: str) -> str:
+    if isinstance(value, float) and unit_text:
+        shown = _DISPLAY_UNITS.get(unit_text, unit_text)
+        if unit_text == "1/s" and "perfusion" in shown:
+            shown = "mL/min/(100 mL)"
+        return f"`{format_quantity(value, shown)}`"
+    return f"`{value}`" if value is not None else ""
+
+
+def _rows(model, prefix: str):
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if model is Case and name == "tissue":
+            yield from _tissue_rows()
+            continue
+        inner, origin = _model_of(info.annotation)
+        if inner is not None:
+            suffix = "[]." if origin is list else "."
+            yield from _rows(inner, f"{key}{suffix}")
+            continue
+        unit = _unit_of(info.annotation) or _unit_of_metadata(info.metadata)
+        library = _LIBRARY_DEFAULTS.get(key)
+        if library is not None:
+            default = f"{_show(library.value, unit.text if unit else '')} ({library.source})"
+        elif info.is_required():
+            default = "required"
+        else:
+            default = _show(info.default, unit.text if unit else "") if info.default not in (None, {}, []) else "—"
+        yield key, (unit.text if unit and unit.text else "–"), default, info.description or ""
+
+
+def _tissue_rows():
+    for name, info in TissueSpec.model_fields.items():
+        unit = _unit_of(info.annotation)
+        unit_text = unit.text if unit else ""
+        defaults = []
+        for class_name, table in TISSUE_DEFAULTS.items():
+            if name in table:
+                value = table[name].value
+                shown = f"{value * 6000:g} mL/min/(100 mL)" if name == "perfusion" else \
+                    _show(value, unit_text).strip("`")
+                defaults.append(f"{class_name}: `{shown}` ({table[name].source})")
+        yield (f"tissue.<class>.{name}", unit_text or "–", "; ".join(defaults) or "—",
+               info.description or "")
+
+
+def case_reference() -> str:
+    """The Markdown table of every case key: unit, default (with source), meaning."""
+    lines = ["| key | SI unit | default (source) | meaning |", "|---|---|---|---|"]
+    for key, unit, default, description in _rows(Case, ""):
+        lines.append(f"| `{key}` | {unit} | {default} | {description} |")
+    return "\n".join(lines)
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the case reference in ``path``; return whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    updated = f"{head}{START}\n{case_reference()}\n{END}{tail}"
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
+    sys.stdout.write("README updated\n" if changed else "README already current\n")
