@@ -7,12 +7,9 @@ the README is current. Tissue defaults are shown per library class with their so
 from __future__ import annotations
 
 import sys
-import typing
 from pathlib import Path
 
-import pydantic
-
-from .case.resolved import _unit_of, _unit_of_metadata
+from .case.introspect import model_of, unit_of
 from .case.schema import Case, TissueSpec
 from .library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS, TISSUE_DEFAULTS
 from .units import format_quantity
@@ -27,17 +24,6 @@ _LIBRARY_DEFAULTS = {
     "supplies[].inlets[].radius": SUPPLY_DEFAULTS["inlet_radius"],
 }
 _DISPLAY_UNITS = {"Pa": "mmHg", "m": "mm", "m^3/s": "mL/min", "1/s": "1/s"}
-
-
-def _model_of(annotation):
-    """(model class, container origin) of a field such as ``list[InletSpec]`` or ``Optional[X]``."""
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return annotation, None
-    for arg in typing.get_args(annotation):
-        model, origin = _model_of(arg)
-        if model is not None:
-            return model, origin or typing.get_origin(annotation)
-    return None, None
 
 
 def _show(value, unit_text: str) -> str:
@@ -55,12 +41,12 @@ def _rows(model, prefix: str):
         if model is Case and name == "tissue":
             yield from _tissue_rows()
             continue
-        inner, origin = _model_of(info.annotation)
+        inner, origin = model_of(info.annotation)
         if inner is not None:
             suffix = "[]." if origin is list else "."
             yield from _rows(inner, f"{key}{suffix}")
             continue
-        unit = _unit_of(info.annotation) or _unit_of_metadata(info.metadata)
+        unit = unit_of(info.annotation, info.metadata)
         library = _LIBRARY_DEFAULTS.get(key)
         if library is not None:
             default = f"{_show(library.value, unit.text if unit else '')} ({library.source})"
@@ -73,7 +59,7 @@ def _rows(model, prefix: str):
 
 def _tissue_rows():
     for name, info in TissueSpec.model_fields.items():
-        unit = _unit_of(info.annotation)
+        unit = unit_of(info.annotation, info.metadata)
         unit_text = unit.text if unit else ""
         defaults = []
         for class_name, table in TISSUE_DEFAULTS.items():

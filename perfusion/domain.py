@@ -7,6 +7,7 @@ Per-voxel arrays are made on demand by :meth:`Domain.class_field`.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,8 @@ from .case.schema import TissueSpec
 from .errors import GeometryError
 from .geometry.phantom import phantom_labels
 from .library import TISSUE_DEFAULTS, Default, tissue_default
+
+log = logging.getLogger(__name__)
 
 #: The tissue properties every class has (SI); DESIGN §2.7.
 TISSUE_FIELDS = tuple(TISSUE_DEFAULTS["normal"])
@@ -104,6 +107,7 @@ def build_domain(case, backend: Backend) -> Domain:
     present = [n for i, n in enumerate(class_names) if i and (labels == i).any()]
     for name in present:
         tissue[name], sources[name] = resolve_tissue(name, case.tissue.get(name))
+    log.info("domain: %s voxels, classes %s", "×".join(map(str, labels.shape)), ", ".join(present))
     return Domain(backend=backend, spacing=tuple(float(h) for h in spacing), labels=labels,
                   class_names=tuple(class_names), tissue=tissue, tissue_sources=sources,
                   affine=np.asarray(affine, dtype=float), mask=backend.xp.asarray(labels > 0))

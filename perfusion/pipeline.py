@@ -12,9 +12,10 @@ from pathlib import Path
 
 from . import __version__
 from .backend import make_backend
-from .case import Case, load_case
+from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
+from .errors import GeometryError
 from .io.results import check_output_dir, steady_fields, write_results
 from .metrics import residual_histories, steady_metrics
 from .steady import solve_steady
@@ -52,12 +53,13 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     timings = {}
     start = time.perf_counter()
     be = make_backend(backend or case.simulation.backend, precision or case.simulation.precision)
-    domain = build_domain(case, be)
-    timings["domain"] = time.perf_counter() - start
-    log.info("domain: %s voxels, classes %s", "×".join(map(str, domain.shape)),
-             ", ".join(domain.present_classes))
-    steady = solve_steady(case, domain)
-    timings["steady"] = time.perf_counter() - start - timings["domain"]
+    try:
+        domain = build_domain(case, be)
+        timings["domain"] = time.perf_counter() - start
+        steady = solve_steady(case, domain)
+        timings["steady"] = time.perf_counter() - start - timings["domain"]
+    except GeometryError as exc:  # these name the key; add the file
+        raise GeometryError(f"{case_source(case)}: {exc}") from None
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
     metrics = steady_metrics(case, domain, steady)

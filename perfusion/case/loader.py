@@ -15,6 +15,7 @@ import pydantic
 
 from ..errors import CaseError
 from .checks import KeyedCaseError
+from .introspect import model_of
 from .schema import Case
 
 
@@ -123,22 +124,10 @@ def _allowed_keys(loc: tuple) -> list[str]:
             continue
         if part not in model.model_fields:
             break
-        model = _inner_model(model.model_fields[part].annotation)
+        model = model_of(model.model_fields[part].annotation)[0]
     if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
         return list(model.model_fields)
     return []
-
-
-def _inner_model(annotation):
-    for arg in (annotation, *typing.get_args(annotation)):
-        if isinstance(arg, type) and issubclass(arg, pydantic.BaseModel):
-            return arg
-        inner = typing.get_args(arg)
-        if inner:
-            found = _inner_model(arg)
-            if found is not None:
-                return found
-    return None
 
 
 def _named(raw: dict, loc: tuple) -> str:

@@ -7,24 +7,10 @@ itself a valid case: ``perfusion run case.resolved.toml`` repeats the run.
 """
 from __future__ import annotations
 
-import typing
-
 import pydantic
 
 from ..library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
-from .quantity import Unit
-
-
-def _unit_of(annotation) -> Unit | None:
-    """The ``Unit`` metadata inside a (possibly nested) annotation."""
-    for meta in getattr(annotation, "__metadata__", ()):
-        if isinstance(meta, Unit):
-            return meta
-    for arg in typing.get_args(annotation):
-        found = _unit_of(arg)
-        if found is not None:
-            return found
-    return None
+from .introspect import unit_of
 
 
 def _encode(value, unit: Unit | None):
@@ -46,12 +32,8 @@ def encode_model(model: pydantic.BaseModel) -> dict:
         value = getattr(model, name)
         if value is None or value == {} or value == []:
             continue
-        out[name] = _encode(value, _unit_of(info.annotation) or _unit_of_metadata(info.metadata))
+        out[name] = _encode(value, unit_of(info.annotation, info.metadata))
     return out
-
-
-def _unit_of_metadata(metadata) -> Unit | None:
-    return next((m for m in metadata if isinstance(m, Unit)), None)
 
 
 def resolved_case(case, domain, provenance: dict[str, str]) -> dict:
@@ -83,7 +65,8 @@ def resolved_case(case, domain, provenance: dict[str, str]) -> dict:
 
 
 def _si_string(model, key: str, value: float) -> str | float:
-    unit = _unit_of(model.model_fields[key].annotation)
+    info = model.model_fields[key]
+    unit = unit_of(info.annotation, info.metadata)
     return f"{value!r} {unit.text}" if unit is not None and unit.text else value
 
 

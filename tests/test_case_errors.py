@@ -1,0 +1,168 @@
+"""Bad case files and inputs: each gives one clear message (file, key, fix), exit 1, no traceback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from perfusion.cli import main
+
+
+def _set(path: str, value):
+    """A mutation that sets a dotted key (integers index lists) of the raw case."""
+    def mutate(raw, tmp_path):
+        keys = path.split(".")
+        node = raw
+        for key in keys[:-1]:
+            node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+        if keys[-1].isdigit():
+            node[int(keys[-1])] = value
+        else:
+            node[keys[-1]] = value
+    return mutate
+
+
+def _delete(path: str):
+    def mutate(raw, tmp_path):
+        keys = path.split(".")
+        node = raw
+        for key in keys[:-1]:
+            node = node[int(key)] if key.isdigit() else node[key]
+        del node[keys[-1]]
+    return mutate
+
+
+def _image(array, labels=None, grid=None, name="labels.npy"):
+    """A mutation that turns the case into an image case reading ``array``."""
+    def mutate(raw, tmp_path):
+        np.save(tmp_path / name, array)
+        raw["geometry"] = {"kind": "image", "path": name}
+        if labels is not None:
+            raw["geometry"]["labels"] = labels
+        raw["grid"] = grid if grid is not None else {"spacing": "4 mm"}
+        raw["tissue"]["tumor"].pop("perfusion")
+    return mutate
+
+
+def _labels_volume():
+    volume = np.zeros((24, 22, 20), dtype=np.int16)
+    volume[2:22, 2:20, 2:18] = 1
+    volume[12:18, 8:14, 8:14] = 2
+    return volume
+
+
+def _nan_volume():
+    volume = _labels_volume().astype(float)
+    volume[5, 5, 5] = np.nan
+    return volume
+
+
+BAD_INPUTS = {
+    "flow given as a volume": (_set("supplies.0.inlets.0.flow", "30 mL"), "validate",
+                               ["supplies.0.inlets.0.flow", "wrong dimension", "'right'"]),
+    "negative conductivity": (_set("tissue.tumor.interstitial_conductivity", "-1e-13 m^2/(Pa*s)"),
+                              "validate", ["tissue.tumor.interstitial_conductivity", "≥ 0"]),
+    "bare number for a length": (_set("grid.spacing", 3), "validate",
+                                 ["grid.spacing", 'give a string with units, e.g. "3 m"']),
+    "unparseable quantity": (_set("blood.venous_pressure", "five mmHg"), "validate",
+                             ["blood.venous_pressure", "cannot read"]),
+    "hematocrit out of range": (_set("blood.hematocrit", 1.5), "validate",
+                                ["blood.hematocrit", "< 1"]),
+    "misspelt key": (_set("tissue.tumor.permeabilty", "1 m/s"), "validate",
+                     ["tissue.tumor.permeabilty", "unknown key", "interstitial_conductivity"]),
+    "unknown tissue class": (_set("tissue.tumour", {"perfusion": "30 mL/min/(100 mL)"}), "validate",
+                             ["tissue.tumour", "unknown tissue class"]),
+    "unknown supply in fractions": (_set("tissue.normal.supply_fractions",
+                                         {"hepatic_artery": 0.3, "portal": 0.7}), "validate",
+                                    ["tissue.normal.supply_fractions.portal", "unknown supply"]),
+    "fractions not adding to one": (_set("tissue.tumor.supply_fractions",
+                                         {"hepatic_artery": 0.9, "portal_vein": 0.3}), "validate",
+                                    ["tissue.tumor.supply_fractions", "add up to 1"]),
+    "two supplies, no fractions": (_delete("tissue.normal"), "validate",
+                                   ["tissue.normal.supply_fractions", "several supplies"]),
+    "no supplies": (_delete("supplies"), "validate", ["supplies", "required key is missing"]),
+    "catheter names an unknown inlet": (_set("catheter.inlets", ["rigth"]), "validate",
+                                        ["catheter.inlets", "unknown inlet 'rigth'", "'right'"]),
+    "catheter names an unknown supply": (_set("catheter.supply", "aorta"), "validate",
+                                         ["catheter.supply", "unknown supply"]),
+    "duplicate inlet names": (_set("supplies.0.inlets.1.name", "right"), "validate",
+                              ["supplies.0.inlets", "unique"]),
+    "inlet with position and voxel": (_set("supplies.0.inlets.0.voxel", [1, 2, 3]), "validate",
+                                      ["supplies.0.inlets.0", "exactly one of position"]),
+    "necrotic core larger than tumour": (_set("geometry.tumors.0.necrotic_radius", "20 mm"),
+                                         "validate", ["geometry.tumors.0", "smaller than radius"]),
+    "inlet outside the tissue": (_set("supplies.0.inlets.0.position", ["1 mm", "1 mm", "1 mm"]),
+                                 "run", ["supplies.0.inlets.0 ('right')", "outside the tissue",
+                                         "move the inlet"]),
+    "inlet outside the grid": (_set("supplies.1.inlets.0.position", ["500 mm", "1 mm", "1 mm"]), "run",
+                               ["supplies.1.inlets.0", "outside the grid"]),
+    "tumour outside the organ": (_set("geometry.tumors.1.center", ["2 mm", "2 mm", "2 mm"]), "run",
+                                 ["geometry.tumors.1", "no voxel inside the organ"]),
+    "missing image file": (lambda raw, tmp: raw.update(geometry={"kind": "image", "path": "nope.nii.gz"}),
+                           "validate", ["geometry.path", "does not exist"]),
+    "label map names an absent value": (_image(_labels_volume(), labels={"1": "normal", "5": "tumor"}),
+                                        "run", ["geometry.labels", "value 5", "does not occur"]),
+    "NaN in the image": (_image(_nan_volume()), "run", ["NaN"]),
+    "image shape mismatch": (_image(_labels_volume(), grid={"shape": [20, 20, 20], "spacing": "4 mm"}),
+                             "run", ["grid.shape", "does not match the image shape"]),
+    "image without voxel size": (_image(_labels_volume(), grid={}), "run",
+                                 ["stores no voxel size", "grid"]),
+    "intensity image instead of labels": (_image(_labels_volume() + 0.5), "run",
+                                          ["non-integer values"]),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_gives_a_clear_error(name, liver_dict, tmp_path):
+    mutate, command, expected = BAD_INPUTS[name]
+    mutate(liver_dict, tmp_path)
+    case_file = tmp_path / "bad.toml"
+    case_file.write_text(tomli_w.dumps(liver_dict))
+    args = [command, str(case_file)] + (["-o", str(tmp_path / "out")] if command == "run" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output, f"{text!r} not in {result.output!r}"
+    if command == "validate":
+        assert str(case_file) in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("[case\nname = 1", "not valid TOML"),
+    ("", "case: required key is missing"),
+])
+def test_unreadable_case_files(tmp_path, content, expected):
+    path = tmp_path / "broken.toml"
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output
+
+
+def test_missing_case_file(tmp_path):
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "absent.toml")])
+    assert result.exit_code == 1
+    assert "case file not found" in result.output
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("grid.shape", "expected key=value"),
+    ("case.name=hello world", "quote strings"),
+    ("supplies.7.name=\"x\"", "expected an index 0…1"),
+])
+def test_bad_overrides(liver_dict, tmp_path, override, expected):
+    path = tmp_path / "case.toml"
+    path.write_text(tomli_w.dumps(liver_dict))
+    result = CliRunner().invoke(main, ["validate", str(path), "--set", override])
+    assert result.exit_code == 1 and expected in result.output, result.output
+
+
+def test_debug_shows_the_traceback(liver_dict, tmp_path):
+    liver_dict["blood"] = {"hematocrit": 2.0}
+    path = tmp_path / "case.toml"
+    path.write_text(tomli_w.dumps(liver_dict))
+    result = CliRunner().invoke(main, ["validate", str(path), "--debug"])
+    assert result.exit_code != 0
+    assert result.exception is not None and "blood.hematocrit" in str(result.exception)
