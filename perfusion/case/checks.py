@@ -27,6 +27,7 @@ def check_case(case) -> None:
         raise KeyedCaseError("supplies", f"supply names must be unique: {repeated} repeated")
     _check_catheter(case, supply_names)
     _check_tissue(case, supply_names)
+    _check_protocol(case)
 
 
 def _check_grid(case) -> None:
@@ -79,3 +80,72 @@ def _check_tissue(case, supply_names: list[str]) -> None:
                 f"the case has several supplies {supply_names}: say how class {class_name!r} "
                 f"divides its perfusion, e.g. supply_fractions = "
                 f"{{ {supply_names[0]} = 0.25, {supply_names[1]} = 0.75 }}")
+
+
+#: Parameters a drug outside the library must give (the uptake model adds its own).
+DRUG_PARAMETERS = ("diffusivity", "permeability", "solvent_drag_reflection", "elimination_rate",
+                   "uptake", "cell_elimination_rate")
+UPTAKE_PARAMETERS = {"none": (), "linear": ("uptake_rate", "release_rate"),
+                     "saturable": ("max_uptake_rate", "extracellular_affinity",
+                                   "intracellular_affinity")}
+SYSTEMIC_PARAMETERS = ("central_volume", "peripheral_volume", "clearance", "k12", "k21")
+
+
+def _check_protocol(case) -> None:
+    if not case.infusion:
+        for key in ("drug", "embolization"):
+            if getattr(case, key) is not None:
+                raise KeyedCaseError(key, "given without any [[infusion]]; add the schedule or "
+                                     f"remove [{key}]")
+        return
+    if case.drug is None:
+        raise KeyedCaseError("drug", 'the infusion needs a drug: [drug] name = "doxorubicin"')
+    _check_drug(case)
+    duration = case.simulation.duration
+    if duration is None:
+        raise KeyedCaseError("simulation.duration", 'a drug run needs its length, e.g. duration = "4 h"')
+    windows: dict[str, list] = {}
+    for n, infusion in enumerate(case.infusion):
+        if infusion.route == "intra-arterial" and case.catheter is None:
+            raise KeyedCaseError(f"infusion.{n}.route", "an intra-arterial infusion needs a "
+                                 "[catheter] naming the supply and inlets it feeds")
+        for start, end in infusion.windows():
+            if end > duration * (1 + 1e-12):
+                raise KeyedCaseError(f"infusion.{n}", f"runs until {end / 60:g} min, after the end "
+                                     f"of the simulation ({duration / 60:g} min); shorten it or "
+                                     "lengthen simulation.duration")
+            for other_start, other_end, m in windows.get(infusion.route, []):
+                if start < other_end and other_start < end:
+                    raise KeyedCaseError(f"infusion.{n}", f"overlaps infusion.{m} on the same "
+                                         "route; give one infusion with the summed rate instead")
+            windows.setdefault(infusion.route, []).append((start, end, n))
+    if case.simulation.compare_iv and "intra-arterial" not in windows:
+        raise KeyedCaseError("simulation.compare_iv", "the IV comparator needs an intra-arterial "
+                             "infusion to compare with")
+    embolization = case.embolization
+    if embolization is not None:
+        if case.catheter is None:
+            raise KeyedCaseError("embolization", "embolisation acts on the catheter's territory: "
+                                 "add a [catheter]")
+        if embolization.time >= duration:
+            raise KeyedCaseError("embolization.time", "must be before the end of the simulation")
+    target = case.exposure.target
+    if target is not None and target not in case.geometry.class_names():
+        raise KeyedCaseError("exposure.target", f"unknown class {target!r}; classes: "
+                             f"{case.geometry.class_names()}")
+
+
+def _check_drug(case) -> None:
+    from ..drugs import get_drug
+
+    spec = case.drug
+    try:
+        get_drug(spec.name)
+    except KeyError:
+        missing = [k for k in DRUG_PARAMETERS if getattr(spec, k) is None]
+        missing += [k for k in UPTAKE_PARAMETERS.get(spec.uptake or "none", ())
+                    if getattr(spec, k) is None]
+        missing += [f"systemic.{k}" for k in SYSTEMIC_PARAMETERS if getattr(case.systemic, k) is None]
+        if missing:
+            raise KeyedCaseError("drug.name", f"{spec.name!r} is not in the drug library, so "
+                                 f"every parameter must be given; missing: {', '.join(missing)}")

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .protocol import (DrugSpec, EmbolizationSpec, ExposureSpec, InfusionSpec, SimulationSpec,
+                       SystemicSpec)
 from .quantity import Fraction, Length, Position, Quantity
+from .schema_base import Strict
 
 Name = str
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CaseInfo(Strict):
@@ -201,11 +198,6 @@ class SolverSpec(Strict):
         1e-3, gt=0, lt=1, description="Relative mismatch at which β calibration stops.")
 
 
-class SimulationSpec(Strict):
-    backend: Literal["auto", "numpy", "cupy"] = Field("auto", description="Array backend.")
-    precision: Literal["float64", "float32"] = Field("float64", description="Working precision.")
-
-
 class OutputSpec(Strict):
     dir: Optional[str] = Field(None, description="Results directory (default results/<case name>).")
 
@@ -221,6 +213,11 @@ class Case(Strict):
     blood: BloodSpec = BloodSpec()
     supplies: list[SupplySpec] = Field(min_length=1, description="Blood supplies (at least one).")
     catheter: Optional[CatheterSpec] = None
+    drug: Optional[DrugSpec] = None
+    infusion: list[InfusionSpec] = Field([], description="Piecewise-constant infusion schedule.")
+    systemic: SystemicSpec = SystemicSpec()
+    embolization: Optional[EmbolizationSpec] = None
+    exposure: ExposureSpec = ExposureSpec()
     solver: SolverSpec = SolverSpec()
     simulation: SimulationSpec = SimulationSpec()
     output: OutputSpec = OutputSpec()

@@ -1,0 +1,103 @@
+"""Case-file tables of the drug run (DESIGN §2.4–2.6, §5.1): drug, infusions, body, time.
+
+``[drug]`` names a library entry (``perfusion.drugs``) and may override any of its
+parameters; a drug not in the library must give all of them. ``[[infusion]]`` is a
+piecewise-constant schedule (dose or rate, optionally repeated); ``[systemic]`` overrides
+the library drug's two-compartment PK; ``[embolization]`` occludes the catheter's
+territory at a time; ``[exposure]`` sets the thresholds of the exposure metrics.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .quantity import Quantity
+from .schema_base import Strict
+
+Rate = Quantity("1/s", ge=0)
+Duration = Quantity("s", gt=0)
+
+
+class DrugSpec(Strict):
+    name: str = Field(description="Library drug (doxorubicin, cisplatin, 5-fluorouracil, "
+                      "floxuridine, melphalan, carboplatin, tracer) or any name with every parameter.")
+    molecular_weight: Optional[Quantity("", gt=0)] = Field(None, description="g/mol.")
+    diffusivity: Optional[Quantity("m^2/s", gt=0)] = Field(None, description="D in the interstitium.")
+    permeability: Optional[Quantity("m/s", ge=0)] = Field(
+        None, description="Vessel-wall permeability P (PS/V = P · S/V).")
+    solvent_drag_reflection: Optional[Quantity("", ge=0, le=1)] = Field(None, description="σ_f.")
+    elimination_rate: Optional[Rate] = Field(None, description="k_e of free drug in tissue.")
+    uptake: Optional[Literal["none", "linear", "saturable"]] = Field(None, description="Cell uptake model.")
+    uptake_rate: Optional[Rate] = Field(None, description="k_in (linear uptake).")
+    release_rate: Optional[Rate] = Field(None, description="k_out (linear uptake).")
+    max_uptake_rate: Optional[Quantity("kg/(m^3*s)", ge=0)] = Field(
+        None, description="V_max (saturable uptake, per tissue volume).")
+    extracellular_affinity: Optional[Quantity("kg/m^3", gt=0)] = Field(None, description="K_e (saturable).")
+    intracellular_affinity: Optional[Quantity("kg/m^3", gt=0)] = Field(None, description="K_i (saturable).")
+    cell_elimination_rate: Optional[Rate] = Field(None, description="k_c of cell-bound drug.")
+
+
+class InfusionSpec(Strict):
+    route: Literal["intra-arterial", "intravenous"] = Field(description="Through the catheter or a vein.")
+    start: Quantity("s", ge=0) = Field(description="When the (first) infusion starts.")
+    duration: Duration = Field(description="How long each infusion lasts (a bolus is a short one).")
+    dose: Optional[Quantity("kg", gt=0)] = Field(None, description="Mass per infusion (or give rate).")
+    rate: Optional[Quantity("kg/s", gt=0)] = Field(None, description="Mass rate (or give dose).")
+    repeat: int = Field(1, ge=1, le=1000, description="Number of cycles.")
+    every: Optional[Duration] = Field(None, description="Cycle period (with repeat > 1).")
+
+    @model_validator(mode="after")
+    def _dose_or_rate(self):
+        if (self.dose is None) == (self.rate is None):
+            raise ValueError('give exactly one of dose = "50 mg" or rate = "2 mg/min"')
+        if self.repeat > 1 and self.every is None:
+            raise ValueError('repeat > 1 needs every = "…" (the cycle period)')
+        if self.every is not None and self.every < self.duration:
+            raise ValueError("every must be at least duration (cycles may not overlap)")
+        return self
+
+    @property
+    def mass_rate(self) -> float:
+        """Infusion rate [kg/s] while running."""
+        return self.rate if self.rate is not None else self.dose / self.duration
+
+    def windows(self) -> list[tuple[float, float]]:
+        """(start, end) of every cycle [s]."""
+        period = self.every or 0.0
+        return [(self.start + n * period, self.start + n * period + self.duration)
+                for n in range(self.repeat)]
+
+
+class SystemicSpec(Strict):
+    central_volume: Optional[Quantity("m^3", gt=0)] = Field(None, description="V_1 (plasma).")
+    peripheral_volume: Optional[Quantity("m^3", gt=0)] = Field(None, description="V_2.")
+    clearance: Optional[Quantity("m^3/s", ge=0)] = Field(
+        None, description="CL outside the modelled tissue.")
+    k12: Optional[Rate] = Field(None, description="Central → peripheral rate constant.")
+    k21: Optional[Rate] = Field(None, description="Peripheral → central rate constant.")
+
+
+class EmbolizationSpec(Strict):
+    time: Quantity("s", ge=0) = Field(description="When the catheter's territory is embolised.")
+    factor: Quantity("", gt=0, le=1) = Field(
+        description="Factor on K_s, β_s (and the catheterised inlet flows) in the territory.")
+    territory_threshold: Quantity("", gt=0, lt=1) = Field(
+        0.5, description="Voxels whose catheter share w exceeds this are embolised.")
+
+
+class ExposureSpec(Strict):
+    target: Optional[str] = Field(None, description="Target class (default tumor, else all tissue).")
+    concentration_threshold: Quantity("kg/m^3", ge=0) = Field(
+        "1 ug/mL", description="Time above this total tissue concentration is reported.")
+    auc_threshold: Quantity("kg*s/m^3", ge=0) = Field(
+        "1 ug*h/mL", description="Fraction of target volume whose AUC exceeds this.")
+
+
+class SimulationSpec(Strict):
+    backend: Literal["auto", "numpy", "cupy"] = Field("auto", description="Array backend.")
+    precision: Literal["float64", "float32"] = Field("float64", description="Working precision.")
+    duration: Optional[Quantity("s", gt=0)] = Field(None, description="Simulated time of a drug run.")
+    output_every: Optional[Duration] = Field(None, description="Interval of drug-field outputs.")
+    max_step: Duration = Field("1 min", description="Largest time step (exchange and infusion resolution).")
+    compare_iv: bool = Field(False, description="Also run the IV comparator of the same schedule.")
