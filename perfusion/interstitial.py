@@ -32,6 +32,7 @@ class InterstitialField:
     face_velocity: tuple = field(repr=False)  # u on interior faces along each axis [m/s]
     filtration: object = None  # J_v/V [1/s]
     lymph: object = None       # L_pLS_L/V (p_i − p_L) [1/s]
+    surface_outflow_rate: object = None  # per cell: fluid leaving through the surface [1/s]
     surface_outflow: float = 0.0   # fluid leaving through the tissue surface [m³/s]
     balance_error: float = 0.0     # |∫(J_v − lymph) − outflow| / ∫|J_v|
     report: SolveReport | None = None
@@ -58,12 +59,14 @@ def solve_interstitial(case, domain: Domain) -> InterstitialField:
     filtration = xp.where(domain.mask, filtration_coef * (effective - pressure), 0)
     lymph = xp.where(domain.mask, lymph_coef * (pressure - prop("lymphatic_pressure")), 0)
     outflow = be.sum(surface * pressure) * domain.voxel_volume
+    outflow_rate = surface * xp.maximum(pressure, 0)
     source = be.sum(filtration - lymph) * domain.voxel_volume
     scale = be.sum(xp.abs(filtration)) * domain.voxel_volume or 1.0
     faces = tuple(flux * h for flux, h in zip(stencil.face_flux(pressure), domain.spacing))
     return InterstitialField(
         pressure=pressure, velocity=_cell_velocity(faces, dirichlet, pressure, k_i, domain),
-        face_velocity=faces, filtration=filtration, lymph=lymph, surface_outflow=outflow,
+        face_velocity=faces, filtration=filtration, lymph=lymph,
+        surface_outflow_rate=outflow_rate, surface_outflow=outflow,
         balance_error=abs(source - outflow) / scale, report=report)
 
 

@@ -16,9 +16,11 @@ from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
 from .errors import GeometryError
+from .exposure import drug_metrics
 from .io.results import check_output_dir, steady_fields, write_results
 from .metrics import residual_histories, steady_metrics
 from .steady import solve_steady
+from .transport.run import run_drug
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +59,23 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
         domain = build_domain(case, be)
         timings["domain"] = time.perf_counter() - start
         steady = solve_steady(case, domain)
-        timings["steady"] = time.perf_counter() - start - timings["domain"]
+        timings["steady"] = time.perf_counter() - start - sum(timings.values())
     except GeometryError as exc:  # these name the key; add the file
         raise GeometryError(f"{case_source(case)}: {exc}") from None
+    drug = None
+    if case.infusion:
+        drug = run_drug(case, domain, steady)
+        timings["drug"] = time.perf_counter() - start - sum(timings.values())
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
     metrics = steady_metrics(case, domain, steady)
+    if drug is not None:
+        metrics.update(drug_metrics(case, domain, drug))
     metrics.update(provenance)
     metrics["timings"] = {k: round(v, 4) for k, v in timings.items()}
     directory = write_results(
         output_dir, resolved=resolved_case(case, domain, provenance),
         metrics=metrics, fields=steady_fields(domain, steady), domain=domain,
-        histories=residual_histories(steady))
+        histories=residual_histories(steady), drug=drug)
     log.info("results written to %s", directory)
     return RunResult(directory=directory, metrics=metrics)

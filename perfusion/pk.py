@@ -54,8 +54,12 @@ class BodyState:
         return self.central + self.peripheral
 
 
-def advance_body(pk: SystemicPK, state: BodyState, dt: float, source: float) -> BodyState:
-    """Advance the body by ``dt`` with a constant net input ``source`` [kg/s] (exact)."""
+def advance_body(pk: SystemicPK, state: BodyState, dt: float,
+                 source: float) -> tuple[BodyState, float]:
+    """Advance the body by ``dt`` with a constant net input ``source`` [kg/s] (exact).
+
+    Returns the new state and ``∫c_sys dt`` over the step [kg·s/m³] (exact as well).
+    """
     augmented = np.zeros((5, 5))
     augmented[0:2, 2:4] = np.eye(2)       # d/dt ∫A = A
     augmented[2:4, 2:4] = pk.matrix()     # dA/dt = B A + b
@@ -64,8 +68,9 @@ def advance_body(pk: SystemicPK, state: BodyState, dt: float, source: float) -> 
     start = np.array([0.0, 0.0, state.central, state.peripheral, 1.0])
     integral_central, _, central, peripheral, _ = propagator @ start
     eliminated = pk.clearance / pk.central_volume * integral_central
-    return BodyState(central=central, peripheral=peripheral,
-                     eliminated=state.eliminated + eliminated)
+    return (BodyState(central=central, peripheral=peripheral,
+                      eliminated=state.eliminated + eliminated),
+            integral_central / pk.central_volume)
 
 
 def bolus_concentration(pk: SystemicPK, dose: float, t) -> np.ndarray:

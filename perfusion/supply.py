@@ -161,3 +161,30 @@ def _calibration_summary(domain, name, targets, direct, perfusion, inflow, steps
                         "beta_given": c in direct}
                     for c in achieved},
     }
+
+
+def rescaled_supply(case, domain: Domain, supply: SupplyField, scale, inlet_flows: dict,
+                    venous_pressure: float) -> SupplyField:
+    """Re-solve a supply with ``K_s`` and ``β_s`` multiplied by ``scale`` (per voxel) and the
+    named inlets' flows replaced (embolisation, DESIGN §2.6); β is not re-calibrated."""
+    from dataclasses import replace
+
+    be, xp = domain.backend, domain.backend.xp
+    inlets = tuple(replace(i, flow=inlet_flows.get(i.name, i.flow)) for i in supply.inlets)
+    source = be.asarray(source_density(list(inlets), domain.voxel_volume))
+    mask = xp.asarray(np.isin(domain.labels, [domain.class_names.index(c)
+                                              for c, b in supply.beta.items() if b > 0]))
+    k_field = xp.where(mask, supply.conductivity * scale, 0)
+    beta_field = domain.class_field(supply.beta) * scale
+    stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
+    phi, report = conjugate_gradient(
+        stencil, source, be, name=f"supply {supply.name} (embolised)",
+        tolerance=case.solver.tolerance, max_iterations=case.solver.max_iterations,
+        x0=supply.pressure - venous_pressure)
+    perfusion = xp.where(mask, beta_field * phi, 0)
+    inflow = sum(inlet.flow for inlet in inlets)
+    delivered = be.sum(perfusion) * domain.voxel_volume
+    return replace(supply, pressure=xp.where(mask, phi, 0) + venous_pressure,
+                   perfusion=perfusion, stencil=stencil, source=source, inlets=inlets,
+                   inflow=inflow, conservation_error=abs(delivered - inflow) / inflow,
+                   reports=(report,))

@@ -11,6 +11,7 @@ that looks like a result. An existing result of the same name is replaced only t
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ import numpy as np
 import tomli_w
 
 from ..errors import ResultsError
-from .vti import write_vti
+from .vti import write_pvd, write_vti
 
 
 def steady_fields(domain, steady) -> dict[str, np.ndarray]:
@@ -39,8 +40,13 @@ def steady_fields(domain, steady) -> dict[str, np.ndarray]:
 
 
 def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
-                  fields: dict[str, np.ndarray], domain, histories: list[dict]) -> Path:
-    """Write a complete results directory atomically; return its path."""
+                  fields: dict[str, np.ndarray], domain, histories: list[dict],
+                  drug=None) -> Path:
+    """Write a complete results directory atomically; return its path.
+
+    ``drug`` (a ``DrugResult``) adds ``auc``/``cmax`` maps, the snapshots as
+    ``fields/drug_NNNN.vti`` + ``fields/drug.pvd`` and in ``fields.npz``, and the time series.
+    """
     directory = Path(directory).resolve()
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +58,10 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
         (partial / "fields").mkdir(parents=True)
         (partial / "case.resolved.toml").write_text(tomli_w.dumps(resolved), encoding="utf-8")
         write_vti(partial / "fields" / "steady.vti", fields, domain.spacing)
-        np.savez_compressed(partial / "fields" / "fields.npz", **fields,
+        arrays = dict(fields)
+        if drug is not None:
+            arrays.update(write_drug_outputs(partial, drug, domain))
+        np.savez_compressed(partial / "fields" / "fields.npz", **arrays,
                             class_names=np.array(domain.class_names),
                             spacing=np.asarray(domain.spacing), affine=domain.affine)
         (partial / "solver_history.json").write_text(json.dumps(histories), encoding="utf-8")
@@ -62,6 +71,36 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return directory
+
+
+def write_drug_outputs(partial: Path, drug, domain) -> dict[str, np.ndarray]:
+    """Snapshots, PVD collection and time series; returns the arrays for ``fields.npz``."""
+    host = domain.backend.to_host
+    exposure = drug.arterial.exposure
+    arrays = {"auc": host(exposure.auc), "cmax": host(exposure.cmax)}
+    entries = []
+    snapshots = drug.arterial.snapshots.taken
+    for number, (time, fields) in enumerate(snapshots):
+        name = f"drug_{number:04d}.vti"
+        write_vti(partial / "fields" / name, fields, domain.spacing)
+        entries.append((time, name))
+    write_pvd(partial / "fields" / "drug.pvd", entries)
+    arrays["drug_times"] = np.array([t for t, _ in snapshots])
+    for key in ("c_e", "c_c", "c_t"):
+        arrays[key] = np.stack([f[key] for _, f in snapshots])
+    write_csv(partial / "timeseries.csv", drug.arterial.series.rows)
+    if drug.intravenous is not None:
+        write_csv(partial / "timeseries_iv.csv", drug.intravenous.series.rows)
+    return arrays
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows of equal keys as CSV (full float precision)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: repr(v) if isinstance(v, float) else v for k, v in row.items()}
+                         for row in rows)
 
 
 def check_output_dir(directory: str | Path) -> Path:

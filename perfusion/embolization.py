@@ -1,0 +1,32 @@
+"""Embolisation (DESIGN §2.6): occlude the catheter's territory and re-solve the perfusion.
+
+At the embolisation time the catheterised supply's conductivity ``K_s`` and capillary
+conductance ``β_s`` are multiplied by ``factor`` in the voxels whose catheter share ``w``
+exceeds ``territory_threshold``, and the catheterised inlets' flows (fixed-flow inlets) by
+the same factor, so the flow into the embolised territory drops. The supply and the
+territory are re-solved (β is not re-calibrated); the other supplies and the interstitial
+fields are unchanged.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .supply import rescaled_supply
+from .territory import solve_territory
+
+
+def embolized_steady(case, domain, steady):
+    """The steady state after the case's embolisation."""
+    spec, catheter = case.embolization, case.catheter
+    xp = domain.backend.xp
+    supply = steady.supplies[catheter.supply]
+    region = steady.catheter_territory.fraction > spec.territory_threshold
+    scale = xp.where(region, spec.factor, 1.0)
+    flows = {i.name: i.flow * spec.factor for i in supply.inlets if i.name in catheter.inlets}
+    occluded = rescaled_supply(case, domain, supply, scale, flows, steady.venous_pressure)
+    supplies = {**steady.supplies, catheter.supply: occluded}
+    total = sum(s.perfusion for s in supplies.values())
+    territory = solve_territory(occluded, catheter.inlets, domain.backend, domain.voxel_volume)
+    share = xp.where(total > 0, occluded.perfusion / xp.where(total > 0, total, 1), 0)
+    return replace(steady, supplies=supplies, perfusion=total,
+                   territory=share * territory.fraction, catheter_territory=territory)
