@@ -104,6 +104,8 @@ def _scaled_permeability(mw: float) -> Sourced:
 NO_SOLVENT_DRAG = Sourced(0.0, "assumed: solutes < 1 kDa are not sieved by vessel-wall pores "
                           "(σ_f ≈ 0)", confirmed=False)
 NONE = Sourced(0.0, "assumed: none (no source for a local rate)", confirmed=False)
+NO_UPTAKE = dict(uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
+                 extracellular_affinity=None, intracellular_affinity=None)
 
 
 def _pk(cl, v1, v2, k12, k21, source, split, confirmed=True, split_confirmed=True):
@@ -149,7 +151,6 @@ def _hepatic_elimination(extraction: float) -> float:
     return plasma_flow * extraction / (normal["extracellular_fraction"].value * (1.0 - extraction))
 
 
-# Doxorubicin --------------------------------------------------------------------------------
 EL_KAREH = "El-Kareh & Secomb 2000 Neoplasia 2:325 (as quoted in DESIGN §2.7; not re-checked)"
 TUMOUR_CELL_DENSITY = 6.0e14  # cells/m³ = 6e8 cells/mL
 _CELL_DENSITY_NOTE = ("converted with 6e8 cells/mL: cells fill 1 − v_e = 0.6 of tumour at "
@@ -186,7 +187,8 @@ doxorubicin = Drug(
           "lumped. V_2 (~1760 L) reflects tissue binding. 75 % plasma-protein bound (label); "
           "c_p here is total plasma drug.")
 
-# Cisplatin ----------------------------------------------------------------------------------
+DDP_MODEL = ("'Physiological pharmacokinetic modeling of cis-dichlorodiammineplatinum(II) (DDP) "
+             "in several species', J Pharmacokinet Biopharm, doi 10.1007/BF01065258")
 cisplatin = Drug(
     name="cisplatin", molecular_weight=300.05,
     diffusivity=_swabb(300.05), permeability=_scaled_permeability(300.05),
@@ -194,11 +196,11 @@ cisplatin = Drug(
     elimination_rate=Sourced(0.0, "assumed: local loss is covalent binding (uptake below)",
                              confirmed=False),
     uptake="linear",
-    uptake_rate=Sourced(0.006 / MINUTE, "'Physiological pharmacokinetic modeling of DDP in several "
-                        "species', J Pharmacokinet Biopharm (doi 10.1007/BF01065258): fixed-metabolite formation 0.004–0.008 /min measured in "
-                        "plasma; applied to tissue (rates are tissue-specific)", confirmed=False),
-    release_rate=Sourced(0.0, "irreversible binding (DDP modelling paper above); label: Pt retained in "
-                         "tissues up to 180 days", confirmed=True),
+    uptake_rate=Sourced(0.006 / MINUTE, f"{DDP_MODEL}: fixed-metabolite formation 0.004–0.008 "
+                        "/min measured in plasma; applied to tissue (rates are tissue-specific)",
+                        confirmed=False),
+    release_rate=Sourced(0.0, f"binding is irreversible ({DDP_MODEL}); label: Pt retained in "
+                         "tissues up to 180 days"),
     max_uptake_rate=None, extracellular_affinity=None, intracellular_affinity=None,
     cell_elimination_rate=Sourced(0.0, "bound Pt retained (label: up to 180 days)"),
     **_fast_exchange(15.5 * LITRE / HOUR * BODY_SURFACE, 11.5 * LITRE * BODY_SURFACE,
@@ -207,15 +209,13 @@ cisplatin = Drug(
     notes="Intact (ultrafilterable) cisplatin. Protein-bound platinum (≈90 % of plasma Pt at "
           "3 h, t½ ≥ 5 days) is inactive and not modelled. c_c is covalently bound drug.")
 
-# 5-fluorouracil -----------------------------------------------------------------------------
 fluorouracil = Drug(
     name="5-fluorouracil", molecular_weight=130.08,
     diffusivity=_swabb(130.08), permeability=_scaled_permeability(130.08),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(0.0, "assumed: DPD catabolism (mainly hepatic) is inside CL",
                              confirmed=False),
-    uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
-    extracellular_affinity=None, intracellular_affinity=None,
+    **NO_UPTAKE,
     cell_elimination_rate=NONE,
     **_fast_exchange(48.0 * LITRE / HOUR * BODY_SURFACE, 17.3 * LITRE * BODY_SURFACE,
                      "Clin Cancer Res, Table 3 'Pharmacokinetic parameters of 5-FU in 115 "
@@ -225,7 +225,6 @@ fluorouracil = Drug(
           "CL 1.44 L/min (bolus 370–600 mg/m² range). Intracellular anabolism to FdUMP is not "
           "modelled (no rate found); hepatic extraction not represented locally.")
 
-# Floxuridine --------------------------------------------------------------------------------
 FUDR_EXTRACTION = 0.95
 floxuridine = Drug(
     name="floxuridine", molecular_weight=246.19,
@@ -236,19 +235,18 @@ floxuridine = Drug(
                              f"extraction E = {FUDR_EXTRACTION} (0.94–0.99 in DESIGN §2.7, "
                              "'~97 %' Intera Oncology HAI principles page) and library normal-"
                              "tissue F = 100 mL/min/100 mL, v_e 0.25, Hct 0.45", confirmed=False),
-    uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
-    extracellular_affinity=None, intracellular_affinity=None,
+    **NO_UPTAKE,
     cell_elimination_rate=NONE,
     **_fast_exchange(LN2 * 17.3 * LITRE * BODY_SURFACE / (10.0 * MINUTE),
                      17.3 * LITRE * BODY_SURFACE,
                      "derived: CL = ln2·V/t½ with t½ ≈ 10 min (Intera Oncology HAI principles "
-                     "page) and V assumed equal to 5-FU's 31 L; FUDR label: no PK data. "
-                     "'The physiologic disposition of 5-FU and FUdR in man': FUdR clearance exceeds 5-FU's", confirmed=False),
+                     "page), V assumed equal to 5-FU's 31 L (FUDR label: no PK data); 'The "
+                     "physiologic disposition of 5-FU and FUdR in man': FUdR clearance > 5-FU's",
+                     confirmed=False),
     notes="k_e (~0.7 /s, a 1.4 s time scale) is derived for liver parenchyma and applies to every "
           "tissue class unless the case overrides it; tumours metabolise less. If the modelled "
           "region is the liver, CL already contains hepatic clearance: set CL_rest accordingly.")
 
-# Melphalan ----------------------------------------------------------------------------------
 MELPHALAN_LABEL = ("ALKERAN i.v. product monograph (CPS, rxmed): biexponential t½ ≈ 10 and 70 "
                    "min, total-body CL 7–9 mL/min/kg, V_ss 0.5 L/kg; mid CL 8 mL/min/kg × 70 kg")
 melphalan = Drug(
@@ -256,42 +254,38 @@ melphalan = Drug(
     diffusivity=_swabb(305.20), permeability=_scaled_permeability(305.20),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(LN2 / (70 * MINUTE), "derived: ln2/70 min; label: eliminated from "
-                             "plasma primarily by chemical hydrolysis; 'Kinetics of intravenous melphalan': "
-                             "spontaneous degradation sets t½β. In-tissue rate assumed equal",
-                             confirmed=False),
-    uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
-    extracellular_affinity=None, intracellular_affinity=None,
+                             "plasma primarily by chemical hydrolysis; 'Kinetics of intravenous "
+                             "melphalan': spontaneous degradation sets t½β; tissue rate assumed "
+                             "equal", confirmed=False),
+    **NO_UPTAKE,
     cell_elimination_rate=NONE,
     **_biexponential(8.0 * ML / MINUTE * BODY_MASS, 0.5 * LITRE * BODY_MASS,
                      10 * MINUTE, 70 * MINUTE, MELPHALAN_LABEL),
     notes="Cellular uptake (amino-acid transporters) not modelled: no linear rate found. "
-          "Oral t½ 1.5 h (US label); i.v. t½β 108 ± 21 min in 'Kinetics of intravenous melphalan' (9 patients). Hydrolysis "
-          "in tissue double-counts a little of CL inside the modelled region.")
+          "Oral t½ 1.5 h (US label); i.v. t½β 108 ± 21 min in 'Kinetics of intravenous "
+          "melphalan'. Hydrolysis in tissue double-counts a little of CL inside the region.")
 
-# Carboplatin --------------------------------------------------------------------------------
 carboplatin = Drug(
     name="carboplatin", molecular_weight=371.25,
     diffusivity=_swabb(371.25), permeability=_scaled_permeability(371.25),
     solvent_drag_reflection=NO_SOLVENT_DRAG, elimination_rate=NONE,
-    uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
-    extracellular_affinity=None, intracellular_affinity=None,
+    **NO_UPTAKE,
     cell_elimination_rate=NONE,
     **_fast_exchange((100.0 + 25.0) * ML / MINUTE, 16.0 * LITRE,
                      "Calvert et al. 1989 J Clin Oncol 7:1748: CL = GFR + 25 mL/min, GFR 100 "
-                     "mL/min assumed; V 16 L (label; Gaver et al., 'The disposition of carboplatin in ovarian cancer patients')"),
+                     "mL/min assumed; V 16 L (label; Gaver et al., 'The disposition of "
+                     "carboplatin in ovarian cancer patients')"),
     notes="Label (CrCl ≥ 60 mL/min): CL 4.4 L/h, t½α 1.1–2 h, t½β 2.6–5.9 h; those patients "
           "had lower GFR than assumed here, so the terminal t½ (~1.6 h) is shorter. Binding "
           "to tissue (slower aquation than cisplatin) not modelled: no rate found.")
 
-# Tracer -------------------------------------------------------------------------------------
 tracer = Drug(
     name="tracer", molecular_weight=547.57,
     diffusivity=_swabb(547.57), permeability=_scaled_permeability(547.57),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(0.0, "inert extracellular tracer (Gd-DTPA label: no "
                              "biotransformation)"),
-    uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
-    extracellular_affinity=None, intracellular_affinity=None,
+    **NO_UPTAKE,
     cell_elimination_rate=Sourced(0.0, "no uptake"),
     **_fast_exchange(120.0 * ML / MINUTE, 0.266 * LITRE * BODY_MASS,
                      "Magnevist (gadopentetate) US label: renal CL 1.76 mL/min/kg (≈ GFR), Vd "
