@@ -62,3 +62,33 @@ LIVER = {
 def liver_dict():
     """A small two-supply phantom liver with two tumours (one necrotic), as a raw case dict."""
     return copy.deepcopy(LIVER)
+
+
+def tracer(**overrides) -> dict:
+    """A fully specified custom drug (no library entry), for closed-form tests."""
+    drug = {"name": "test-tracer", "diffusivity": "1e-10 m^2/s", "permeability": "1e-6 m/s",
+            "solvent_drag_reflection": 1.0, "elimination_rate": "0 1/s", "uptake": "none",
+            "cell_elimination_rate": "0 1/s"}
+    drug.update(overrides)
+    return drug
+
+
+WELL_MIXED = {
+    "case": {"name": "well-mixed"},
+    "grid": {"shape": [8, 8, 8], "spacing": "1 cm"},
+    "geometry": {"kind": "phantom", "organ": {"shape": "box", "size": ["6 cm", "6 cm", "6 cm"]}},
+    "tissue": {"normal": {"vessel_wall_conductivity": "0 m/(Pa*s)", "lymphatic_conductance": "0 1/(Pa*s)",
+                          "vascular_surface_density": "1e4 1/m", "extracellular_fraction": 0.25,
+                          "plasma_fraction": 0.05}},
+    "supplies": [{"name": "artery", "inlets": [
+        {"name": "feeder", "voxel": [4, 4, 4], "flow": "216 mL/min", "radius": "20 cm"}]}],
+    "catheter": {"supply": "artery", "inlets": ["feeder"]},
+    "systemic": {"central_volume": "5 L", "peripheral_volume": "10 L", "clearance": "500 mL/min",
+                 "k12": "0.05 1/min", "k21": "0.025 1/min"},
+}
+
+
+@pytest.fixture
+def well_mixed_dict():
+    """A uniformly perfused box fed entirely by the catheter (a well-mixed region)."""
+    return copy.deepcopy(WELL_MIXED)

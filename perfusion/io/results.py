@@ -99,7 +99,7 @@ def write_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows({k: repr(v) if isinstance(v, float) else v for k, v in row.items()}
+        writer.writerows({k: repr(float(v)) if isinstance(v, float) else v for k, v in row.items()}
                          for row in rows)
 
 

@@ -1,20 +1,24 @@
-"""Pointwise plasma–tissue exchange and local losses, integrated exactly (DESIGN §2.4).
+"""Pointwise plasma–tissue exchange, cell uptake and local losses (DESIGN §2.4).
 
-Per voxel, with the plasma concentration ``c_p`` constant over a step of length ``Δt``:
+Per voxel, with the plasma concentration ``c_p`` constant over a step ``Δt``:
 
-    dm/dt = s − a m,
+    dm/dt = s − a m − U,        dc/dt = U − k_c c,
     s = (F_p E + (1 − σ_f) J_v⁺) c_p,
     a = (F_p E + (1 − σ_f) J_v⁻ + ℓ) / v_e + k_e,
 
-``m = v_e c_e``; ``F_p = (1 − Hct) F`` plasma perfusion; Renkin–Crone extraction
-``E = 1 − exp(−PS/F_p)`` with ``PS = P · S/V``; ``J_v`` filtration per volume (``J_v⁺`` carries
-plasma drug in by solvent drag, ``J_v⁻ = max(−J_v, 0)`` reabsorption carries ``c_e`` out);
-``ℓ = max(L_pLS_L/V (p_i − p_L), 0)`` lymph flow; ``k_e`` local elimination. Reverse exchange
+``m = v_e c_e``, ``c = c_c``; ``F_p = (1 − Hct) F``; Renkin–Crone ``E = 1 − exp(−PS/F_p)``,
+``PS = P · S/V``; ``J_v`` filtration per volume (``J_v⁺`` brings plasma drug in by solvent
+drag, ``J_v⁻`` reabsorption takes ``c_e`` out); ``ℓ = max(L_pLS_L/V (p_i − p_L), 0)`` lymph
+flow; ``k_e``, ``k_c`` local elimination; ``U`` cell uptake (``uptake``). Reverse exchange
 (``c_e > c_p``) follows from the same formula — nothing is clipped.
 
-The exact solution ``m(Δt) = m₀ + (s − a m₀) Δt φ₁(−aΔt)`` and its time integral
-``∫m = m₀Δt + (s − a m₀) Δt² φ₂(−aΔt)`` (φ₁(z) = (eᶻ − 1)/z, φ₂(z) = (eᶻ − 1 − z)/z²) give
-every flux's amount over the step, so the budget closes to round-off.
+With ``U`` held at its step mean ``Ū`` (found implicitly, so fast uptake is fed by the
+exchange within the step rather than starved by a splitting), both equations are linear
+with constant forcing and are integrated exactly:
+``m₁ = m₀ + (s − Ū − a m₀) Δt φ₁(−aΔt)``, ``∫m = m₀Δt + (s − Ū − a m₀) Δt² φ₂(−aΔt)``, and the
+same for ``c`` with ``k_c`` (φ₁(z) = (eᶻ − 1)/z, φ₂(z) = (eᶻ − 1 − z)/z²). Every flux's amount
+over the step follows from ``∫m`` and ``∫c``, so the budget closes to round-off; without
+uptake the step is exact.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ def phi_functions(xp, z):
 
 @dataclass(frozen=True)
 class ExchangeCoefficients:
-    """Per-voxel coefficients of the exchange step (fixed while the perfusion is)."""
+    """Per-voxel coefficients of the exchange (fixed while the perfusion is)."""
 
     clearance: object       # F_p E [1/s]
     drag_in: object         # (1 − σ_f) J_v⁺ [1/s]
@@ -59,25 +63,31 @@ class ExchangeCoefficients:
 
 
 @dataclass(frozen=True)
-class ExchangeAmounts:
+class PointwiseAmounts:
     """Amounts per tissue volume moved during one step [kg/m³] (arrays)."""
 
     from_plasma: object    # plasma → tissue (exchange + solvent drag in − reabsorption)
     lymph: object          # tissue → lymph → body
-    eliminated: object     # lost by local elimination
+    eliminated: object     # lost by local elimination (free and cell-bound)
 
 
-def exchange_step(xp, coefficients: ExchangeCoefficients, m, plasma_concentration, dt: float):
-    """Advance ``m`` over ``dt`` exactly; return (m, ExchangeAmounts)."""
-    k = coefficients
+def pointwise_step(xp, k: ExchangeCoefficients, uptake, m, c, plasma_concentration, dt: float):
+    """Advance (m, c) over ``dt``; return (m, c, PointwiseAmounts)."""
     source = (k.clearance + k.drag_in) * plasma_concentration
     a = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve + k.elimination
-    phi1, phi2 = phi_functions(xp, -a * dt)
-    slope = source - a * m
-    integral = m * dt + slope * dt * dt * phi2
-    new = m + slope * dt * phi1
-    mean_ce = integral * k.inverse_ve
-    amounts = ExchangeAmounts(
+    phi1_m, phi2_m = phi_functions(xp, -a * dt)
+    k_c = uptake.cell_elimination
+    phi1_c, phi2_c = phi_functions(xp, xp.asarray(-k_c * dt))
+    # m₁ = m_lin − β Ū and c₁ = c_lin + δ Ū
+    beta, delta = dt * phi1_m, dt * phi1_c
+    m_lin = m + (source - a * m) * beta
+    c_lin = c - k_c * c * delta
+    mean_uptake = uptake.step_mean(xp, m_lin, beta, c_lin, delta)
+    free_integral = m * dt + (source - mean_uptake - a * m) * dt * dt * phi2_m
+    bound_integral = c * dt + (mean_uptake - k_c * c) * dt * dt * phi2_c
+    mean_ce = free_integral * k.inverse_ve
+    amounts = PointwiseAmounts(
         from_plasma=source * dt - (k.clearance + k.drag_out) * mean_ce,
-        lymph=k.lymph * mean_ce, eliminated=k.elimination * integral)
-    return new, amounts
+        lymph=k.lymph * mean_ce,
+        eliminated=k.elimination * free_integral + k_c * bound_integral)
+    return m_lin - beta * mean_uptake, c_lin + delta * mean_uptake, amounts

@@ -3,10 +3,10 @@
 One step ``[t₀, t₁]`` (steps end exactly on outputs and infusion starts/stops, so the
 infusion rates are constant within it; ``c_sys`` is taken at ``t₀``):
 
-1. exchange with plasma, lymph and local elimination — exact (``exchange``);
-2. cellular uptake, release, cell elimination — implicit (``uptake``);
-3. interstitial diffusion and convection — explicit, sub-stepped (``operator``);
-4. the body — exact, fed by IV infusion and the tissue's net return (``pk``).
+1. exchange with plasma, cell uptake, lymph and local elimination — pointwise, exact but
+   for the step-mean uptake rate (``exchange``);
+2. interstitial diffusion and convection — explicit, sub-stepped (``operator``);
+3. the body — exact, fed by IV infusion and the tissue's net return (``pk``).
 
 Lie splitting, first order in Δt; every sub-step moves mass between named terms only, so
 ``infused = tissue + body + eliminated`` holds to round-off (DESIGN §2.4 mass budget).
@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from ..pk import BodyState, advance_body
 from ..schedule import IA, IV
-from .exchange import exchange_step
-from .uptake import uptake_step
+from .exchange import pointwise_step
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +78,12 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
         rate_ia, rate_iv = schedule.mean_rate(IA, t0, t1), schedule.mean_rate(IV, t0, t1)
         systemic = body.concentration(pk)
         plasma = problem.plasma_concentration(xp, systemic, rate_ia)
-        free, moved = exchange_step(xp, problem.exchange, free, plasma, dt)
-        free, bound, cell_eliminated = uptake_step(xp, problem.uptake, free, bound, dt)
+        free, bound, moved = pointwise_step(xp, problem.exchange, problem.uptake, free, bound,
+                                            plasma, dt)
         free, surface = problem.operator.advance(free, dt, xp, problem.stable_step)
         from_plasma = be.sum(moved.from_plasma) * volume
         lymph, through = be.sum(moved.lymph) * volume, be.sum(surface) * volume
-        eliminated = be.sum(moved.eliminated + cell_eliminated) * volume
+        eliminated = be.sum(moved.eliminated) * volume
         budget.infused_ia += rate_ia * dt
         budget.infused_iv += rate_iv * dt
         budget.from_plasma += from_plasma
