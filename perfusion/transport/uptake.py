@@ -77,6 +77,9 @@ class UptakeModel:
             lo = xp.where(g < 0, u, lo)
             hi = xp.where(g > 0, u, hi)
             step = u - g / slope
-            u = xp.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+            # a step just past a bracket end means the root is at that end (to rounding)
+            margin = 1e-6 * (hi - lo)
+            inside = (step >= lo - margin) & (step <= hi + margin)
+            u = xp.where(inside, step, 0.5 * (lo + hi))
         raise ConvergenceError("saturable uptake: the pointwise step did not converge; reduce "
                                "simulation.max_step")

@@ -1,0 +1,141 @@
+"""The drug run end to end on the small two-supply liver: budget, outputs, protocols."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from perfusion import run_case
+from perfusion.case import case_from_dict
+from perfusion.io.vti import read_vti
+from perfusion.schedule import Schedule, output_times, time_grid
+
+DOXORUBICIN_HAI = {
+    "drug": {"name": "doxorubicin"},
+    "infusion": [{"route": "intra-arterial", "start": "10 min", "duration": "30 min", "dose": "50 mg"}],
+    "simulation": {"duration": "2 h", "output_every": "20 min", "compare_iv": True},
+}
+
+
+@pytest.fixture(scope="module")
+def hai(tmp_path_factory):
+    from conftest import LIVER
+
+    raw = {**LIVER, **DOXORUBICIN_HAI}
+    return run_case(case_from_dict(raw), tmp_path_factory.mktemp("hai") / "out", backend="numpy")
+
+
+def _series(path):
+    rows = list(csv.DictReader(open(path)))
+    return {key: np.array([float(r[key]) for r in rows]) for key in rows[0]}
+
+
+def test_mass_balance_every_step(hai):
+    series = _series(hai.directory / "timeseries.csv")
+    assert series["mass_balance_error"].max() < 1e-10
+    infused = series["infused_ia_kg"] + series["infused_iv_kg"]
+    held = (series["tissue_free_kg"] + series["tissue_bound_kg"] + series["body_central_kg"]
+            + series["body_peripheral_kg"] + series["eliminated_tissue_kg"] + series["eliminated_body_kg"])
+    assert np.allclose(held, infused, rtol=0, atol=1e-10 * infused[-1])
+    assert infused[-1] == pytest.approx(50e-6, rel=1e-12)
+    assert hai.metrics["mass_balance_error"] < 1e-10
+    assert hai.metrics["iv"]["mass_balance_error"] < 1e-10
+
+
+def test_intra_arterial_beats_intravenous_in_the_tumour(hai):
+    m = hai.metrics
+    assert m["auc"]["tumor"] > m["iv"]["auc"]["tumor"]
+    assert m["regional_advantage"] > 1
+    assert m["tumor_to_normal_auc"] > 1
+    assert m["auc"]["necrotic"] < m["auc"]["tumor"]
+    for key in ["auc", "cmax", "auc_systemic", "tumor_to_systemic_auc", "time_above_threshold",
+                "target_auc_fraction_above_threshold", "dose_fraction_in_target", "time_step"]:
+        assert key in m, key
+    assert 0 < m["dose_fraction_in_target"]["peak"] < 1
+
+
+def test_outputs_at_exact_times(hai):
+    fields = np.load(hai.directory / "fields" / "fields.npz")
+    expected = np.arange(1, 7) * 1200.0
+    assert np.array_equal(fields["drug_times"], expected)
+    assert fields["c_t"].shape == (6, *fields["labels"].shape)
+    assert fields["auc"].shape == fields["labels"].shape
+    pvd = (hai.directory / "fields" / "drug.pvd").read_text()
+    assert pvd.count("<DataSet") == 6 and 'timestep="7200' in pvd
+    snapshot = read_vti(hai.directory / "fields" / "drug_0005.vti")
+    assert np.allclose(snapshot.cell_data["c_t"], fields["c_t"][5])
+    series = _series(hai.directory / "timeseries.csv")
+    for t in [600.0, 2400.0, *expected]:
+        assert t in series["time_s"]
+    assert (hai.directory / "timeseries_iv.csv").exists()
+
+
+def test_reverse_exchange_after_the_infusion_stops(hai):
+    series = _series(hai.directory / "timeseries.csv")
+    t = series["time_s"]
+    into_tissue = series["plasma_to_tissue_kg"]
+    stop = np.searchsorted(t, 2400.0)
+    assert into_tissue[stop] > into_tissue[-1]  # net flow back to the blood after the stop
+    free = series["tissue_free_kg"]
+    assert free[-1] < free[stop]
+
+
+def test_time_grid_hits_every_event():
+    schedule = Schedule.from_case(case_from_dict({**__import__("conftest").LIVER, **DOXORUBICIN_HAI}).infusion)
+    outputs = output_times(7200.0, 1200.0)
+    ends = time_grid(7200.0, outputs, schedule.breakpoints(), 60.0)
+    for t in [600.0, 2400.0, *outputs]:
+        assert np.any(ends == t)
+    assert np.diff(np.concatenate([[0.0], ends])).max() <= 60.0 + 1e-9
+
+
+def test_repeated_cycles_give_the_total_dose(liver_dict, tmp_path):
+    liver_dict.update(drug={"name": "cisplatin"}, simulation={"duration": "3 h", "max_step": "2 min"},
+                      infusion=[{"route": "intravenous", "start": "0 h", "duration": "10 min",
+                                 "rate": "1 mg/min", "repeat": 3, "every": "1 h"}])
+    result = run_case(case_from_dict(liver_dict), tmp_path / "cycles", backend="numpy")
+    assert result.metrics["dose_kg"]["total"] == pytest.approx(30e-6)
+    assert result.metrics["mass_balance_error"] < 1e-10
+
+
+def test_embolisation_cuts_the_catheter_flow(liver_dict, tmp_path):
+    liver_dict.update(DOXORUBICIN_HAI)
+    liver_dict["simulation"] = {"duration": "2 h", "output_every": "1 h"}
+    liver_dict["embolization"] = {"time": "40 min", "factor": 0.05}
+    result = run_case(case_from_dict(liver_dict), tmp_path / "embo", backend="numpy")
+    plain = run_case(case_from_dict({**liver_dict, "embolization": None} if False else
+                                    {k: v for k, v in liver_dict.items() if k != "embolization"}),
+                     tmp_path / "plain", backend="numpy")
+    assert result.metrics["mass_balance_error"] < 1e-10
+    # after the territory is occluded, less drug washes out of it: more stays in the tumour
+    assert result.metrics["dose_fraction_in_target"]["final"] > plain.metrics["dose_fraction_in_target"]["final"]
+
+
+def test_embolised_supply_conserves_and_reduces_flow(liver_dict):
+    from perfusion.backend import make_backend
+    from perfusion.domain import build_domain
+    from perfusion.embolization import embolized_steady
+    from perfusion.steady import solve_steady
+
+    liver_dict.update(DOXORUBICIN_HAI)
+    liver_dict["embolization"] = {"time": "40 min", "factor": 0.1}
+    case = case_from_dict(liver_dict)
+    domain = build_domain(case, make_backend("numpy"))
+    steady = solve_steady(case, domain)
+    occluded = embolized_steady(case, domain, steady)
+    before = steady.supplies["hepatic_artery"]
+    after = occluded.supplies["hepatic_artery"]
+    assert after.inflow == pytest.approx(before.inflow - 0.9 * 30e-6 / 60)
+    assert after.conservation_error < 1e-8
+    territory = domain.backend.to_host(steady.catheter_territory.fraction) > 0.5
+    assert after.perfusion[territory].mean() < 0.2 * before.perfusion[territory].mean()
+    assert occluded.catheter_territory.flow_weighted_mean == pytest.approx(
+        occluded.catheter_territory.expected_mean, rel=1e-8)
+
+
+def test_metrics_json_is_valid(hai):
+    metrics = json.loads((hai.directory / "metrics.json").read_text())
+    assert metrics["drug"]["name"] == "doxorubicin"
+    assert metrics["time_step"]["max_step_s"] == 60.0
