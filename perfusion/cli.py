@@ -87,7 +87,28 @@ def _summary(metrics: dict) -> str:
         t = metrics["territory"]
         lines.append(f"  catheter territory: {100 * t['flow_weighted_mean']:.1f}% of "
                      f"{t['supply']} flow")
+    if "auc" in metrics:
+        lines.extend(_drug_summary(metrics))
     return "\n".join(lines)
+
+
+def _drug_summary(metrics: dict) -> list[str]:
+    """Headline exposure: AUC (µg·h/mL) and Cmax (µg/mL) per class, IA against IV."""
+    to_auc, to_c = 1 / 3.6, 1e3  # kg·s/m³ → µg·h/mL; kg/m³ → µg/mL
+    iv = metrics.get("iv", {})
+    lines = [f"  {metrics['drug']['name']}: AUC µg·h/mL (IA / IV), Cmax µg/mL (IA)"]
+    for name, auc in metrics["auc"].items():
+        iv_auc = iv.get("auc", {}).get(name)
+        shown = f"{auc * to_auc:.3g}" + (f" / {iv_auc * to_auc:.3g}" if iv_auc is not None else "")
+        lines.append(f"  {name:<12}{shown:>20}{metrics['cmax'][name] * to_c:>12.3g}")
+    lines.append(f"  systemic plasma {metrics['auc_systemic'] * to_auc:>12.3g}"
+                 + (f" / {iv['auc_systemic'] * to_auc:.3g}" if iv else ""))
+    for key, label in [("tumor_to_normal_auc", "tumour/normal AUC"),
+                       ("regional_advantage", "regional advantage (IA vs IV)")]:
+        if key in metrics:
+            lines.append(f"  {label}: {metrics[key]:.3g}")
+    lines.append(f"  mass balance error: {metrics['mass_balance_error']:.1e}")
+    return lines
 
 
 @main.command()

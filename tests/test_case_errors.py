@@ -58,6 +58,18 @@ def _nan_volume():
     return volume
 
 
+def _protocol(mutate=None):
+    """A mutation that adds a valid doxorubicin HAI protocol, then applies ``mutate``."""
+    def apply(raw, tmp_path):
+        raw["drug"] = {"name": "doxorubicin"}
+        raw["infusion"] = [{"route": "intra-arterial", "start": "0 min", "duration": "30 min",
+                            "dose": "50 mg"}]
+        raw["simulation"] = {"duration": "2 h"}
+        if mutate is not None:
+            mutate(raw, tmp_path)
+    return apply
+
+
 BAD_INPUTS = {
     "flow given as a volume": (_set("supplies.0.inlets.0.flow", "30 mL"), "validate",
                                ["supplies.0.inlets.0.flow", "wrong dimension", "'right'"]),
@@ -110,6 +122,32 @@ BAD_INPUTS = {
                                  ["stores no voxel size", "grid"]),
     "intensity image instead of labels": (_image(_labels_volume() + 0.5), "run",
                                           ["non-integer values"]),
+    "dose without mass units": (_protocol(_set("infusion.0.dose", "50 mL")), "validate",
+                                ["infusion.0.dose", "wrong dimension"]),
+    "rate and dose both given": (_protocol(_set("infusion.0.rate", "1 mg/min")), "validate",
+                                 ["infusion.0", "exactly one of dose"]),
+    "negative duration": (_protocol(_set("infusion.0.duration", "-30 min")), "validate",
+                          ["infusion.0.duration", "> 0"]),
+    "overlapping infusions": (_protocol(lambda raw, tmp: raw["infusion"].append(
+        {"route": "intra-arterial", "start": "20 min", "duration": "30 min", "dose": "10 mg"})),
+        "validate", ["infusion.1", "overlaps infusion.0"]),
+    "infusion past the end of the run": (_protocol(_set("infusion.0.start", "100 min")), "validate",
+                                         ["infusion.0", "after the end of the simulation"]),
+    "embolisation factor above one": (_protocol(_set("embolization", {"time": "1 h", "factor": 1.5})),
+                                      "validate", ["embolization.factor", "≤ 1"]),
+    "embolisation factor zero": (_protocol(_set("embolization", {"time": "1 h", "factor": 0})),
+                                 "validate", ["embolization.factor", "> 0"]),
+    "drug missing parameters": (_protocol(_set("drug", {"name": "mystery", "diffusivity": "1e-10 m^2/s"})),
+                                "validate", ["drug.name", "not in the drug library", "permeability",
+                                             "systemic.clearance"]),
+    "arterial infusion without catheter": (_protocol(_delete("catheter")), "validate",
+                                           ["infusion.0.route", "needs a [catheter]"]),
+    "drug without infusion": (_set("drug", {"name": "cisplatin"}), "validate",
+                              ["drug", "without any [[infusion]]"]),
+    "run length missing": (_protocol(_delete("simulation.duration")), "validate",
+                           ["simulation.duration", "needs its length"]),
+    "repeat without period": (_protocol(_set("infusion.0.repeat", 3)), "validate",
+                              ["infusion.0", "repeat > 1 needs every"]),
 }
 
 
