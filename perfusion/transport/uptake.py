@@ -59,21 +59,27 @@ class UptakeModel:
         return self._saturable_mean(xp, m_lin, m_slope, c_lin, c_slope)
 
     def _saturable_mean(self, xp, m_lin, m_slope, c_lin, c_slope):
-        v_e = self.extracellular_fraction
+        """Bracketed Newton on the active voxels only (gathered into 1-D arrays)."""
+        where = xp.nonzero(self.active)
+        pick = lambda a: xp.broadcast_to(a, m_lin.shape)[where]  # noqa: E731
+        v_e, m_l, m_s, c_l, c_s = (pick(a) for a in (self.extracellular_fraction, m_lin, m_slope,
+                                                       c_lin, c_slope))
         k_e = v_e * self.extracellular_affinity
         k_i = self.intracellular_affinity
-        lo = -c_lin / c_slope           # c₁ = 0: U ≥ 0 > Ū there, so g < 0
-        hi = m_lin / m_slope            # m₁ = 0: U ≤ 0 < Ū there, so g > 0
-        u = xp.zeros_like(m_lin)
-        scale = self.max_rate
+        lo = -c_l / c_s                 # c₁ = 0: U ≥ 0 > Ū there, so g < 0
+        hi = m_l / m_s                  # m₁ = 0: U ≤ 0 < Ū there, so g > 0
+        u = xp.zeros_like(m_l)
+        tolerance = NEWTON_TOLERANCE * self.max_rate
         for _ in range(NEWTON_ITERATIONS):
-            c_e = (m_lin - m_slope * u) / v_e
-            c = c_lin + c_slope * u
-            g = u - xp.where(self.active, self.max_rate * (c_e / (c_e + k_e) - c / (c + k_i)), 0)
-            if float(xp.max(xp.abs(g))) <= NEWTON_TOLERANCE * scale:
-                return u
-            slope = 1 + xp.where(self.active, self.max_rate * (
-                m_slope * k_e / (v_e * (c_e + k_e) ** 2) + c_slope * k_i / (c + k_i) ** 2), 0)
+            c_e = (m_l - m_s * u) / v_e
+            c = c_l + c_s * u
+            g = u - self.max_rate * (c_e / (c_e + k_e) - c / (c + k_i))
+            if g.size == 0 or float(xp.max(xp.abs(g))) <= tolerance:
+                result = xp.zeros_like(m_lin)
+                result[where] = u
+                return result
+            slope = 1 + self.max_rate * (m_s * k_e / (v_e * (c_e + k_e) ** 2)
+                                         + c_s * k_i / (c + k_i) ** 2)
             lo = xp.where(g < 0, u, lo)
             hi = xp.where(g > 0, u, hi)
             step = u - g / slope
