@@ -15,6 +15,7 @@ from .library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS, TISSUE_DEFAULTS
 from .units import format_quantity
 
 START, END = "<!-- case-reference:start -->", "<!-- case-reference:end -->"
+DRUGS_START, DRUGS_END = "<!-- drug-library:start -->", "<!-- drug-library:end -->"
 
 #: Defaults that live in the library, not in the schema, by dotted key.
 _LIBRARY_DEFAULTS = {
@@ -52,6 +53,8 @@ def _rows(model, prefix: str):
             default = f"{_show(library.value, unit.text if unit else '')} ({library.source})"
         elif info.is_required():
             default = "required"
+        elif info.default is None and key.split(".")[0] in ("drug", "systemic"):
+            default = "the library drug's value (table below)"
         else:
             default = _show(info.default, unit.text if unit else "") if info.default not in (None, {}, []) else "—"
         yield key, (unit.text if unit and unit.text else "–"), default, info.description or ""
@@ -80,12 +83,38 @@ def case_reference() -> str:
     return "\n".join(lines)
 
 
+def drug_table() -> str:
+    """The drug library as a Markdown table (values in common units; * = unconfirmed)."""
+    from .drugs import DRUGS
+
+    def show(item, factor, digits=3):
+        if item is None:
+            return "–"
+        star = "" if item.confirmed else "*"
+        return f"{item.value * factor:.{digits}g}{star}"
+
+    lines = ["| drug | MW g/mol | D m²/s | P m/s | uptake | CL mL/min | V₁ L | V₂ L | k12 1/h | k21 1/h |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, drug in DRUGS.items():
+        lines.append(
+            f"| {name} | {drug.molecular_weight:g} | {show(drug.diffusivity, 1)} | "
+            f"{show(drug.permeability, 1)} | {drug.uptake} | {show(drug.clearance, 6e7)} | "
+            f"{show(drug.central_volume, 1e3)} | {show(drug.peripheral_volume, 1e3)} | "
+            f"{show(drug.k12, 3600)} | {show(drug.k21, 3600)} |")
+    return "\n".join(lines)
+
+
+def _replace_between(text: str, start: str, end: str, body: str) -> str:
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def update_readme(path: Path) -> bool:
-    """Rewrite the case reference in ``path``; return whether it changed."""
+    """Rewrite the generated tables in ``path``; return whether it changed."""
     text = path.read_text(encoding="utf-8")
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    updated = f"{head}{START}\n{case_reference()}\n{END}{tail}"
+    updated = _replace_between(text, START, END, case_reference())
+    updated = _replace_between(updated, DRUGS_START, DRUGS_END, drug_table())
     if updated != text:
         path.write_text(updated, encoding="utf-8")
     return updated != text

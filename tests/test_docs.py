@@ -1,7 +1,7 @@
 """The README's case reference is generated from the schema and must be current."""
 from pathlib import Path
 
-from perfusion.docs import END, START, case_reference
+from perfusion.docs import END, START, case_reference, update_readme
 from perfusion.case.schema import Case
 
 README = Path(__file__).parents[1] / "README.md"
@@ -10,6 +10,12 @@ README = Path(__file__).parents[1] / "README.md"
 def test_readme_case_reference_is_current():
     text = README.read_text(encoding="utf-8")
     assert f"{START}\n{case_reference()}\n{END}" in text, "run `make docs` and commit README.md"
+
+
+def test_readme_generated_tables_are_current(tmp_path):
+    copy = tmp_path / "README.md"
+    copy.write_text(README.read_text(encoding="utf-8"), encoding="utf-8")
+    assert not update_readme(copy), "run `make docs` and commit README.md"
 
 
 def test_reference_lists_every_top_level_table():
