@@ -139,3 +139,31 @@ def test_metrics_json_is_valid(hai):
     metrics = json.loads((hai.directory / "metrics.json").read_text())
     assert metrics["drug"]["name"] == "doxorubicin"
     assert metrics["time_step"]["max_step_s"] == 60.0
+
+
+def test_float32_drug_run_matches_float64(liver_dict, tmp_path):
+    """float32 state with float64 reductions: budget ≤ 1e-5, exposure within 1e-3 of float64."""
+    liver_dict.update(DOXORUBICIN_HAI)
+    liver_dict["simulation"] = {"duration": "1 h", "output_every": "30 min"}
+    case = case_from_dict(liver_dict)
+    single = run_case(case, tmp_path / "f32", backend="numpy", precision="float32").metrics
+    double = run_case(case, tmp_path / "f64", backend="numpy", precision="float64").metrics
+    assert single["precision"] == "float32"
+    assert single["mass_balance_error"] < 1e-5
+    for name, value in double["auc"].items():
+        assert single["auc"][name] == pytest.approx(value, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_demo_case_end_to_end(tmp_path):
+    """The demo itself: 4 h of doxorubicin HAI with its IV comparator, budget to round-off."""
+    from perfusion import load_case
+    from perfusion.cases import builtin_cases
+
+    metrics = run_case(load_case(builtin_cases()["liver_hai"]), tmp_path / "demo",
+                       backend="numpy").metrics
+    assert metrics["mass_balance_error"] < 1e-10
+    assert metrics["iv"]["mass_balance_error"] < 1e-10
+    assert metrics["regional_advantage"] > 2
+    assert metrics["auc"]["tumor"] > metrics["iv"]["auc"]["tumor"]
+    assert metrics["time_step"]["steps"] == 240
