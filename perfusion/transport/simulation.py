@@ -69,7 +69,8 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
     body, budget = BodyState(), Budget()
     events = dict(events or {})
     t0 = 0.0
-    for t1 in step_ends:
+    report_every = max(1, len(step_ends) // 10)
+    for number, t1 in enumerate(step_ends, start=1):
         t1 = float(t1)
         for time in [t for t in events if t <= t0 + 1e-9]:
             problem = events.pop(time)
@@ -99,5 +100,9 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
                         tissue_amount=be.sum(free + bound) * volume, problem=problem)
         for observer in observers:
             observer(view)
+        if number % report_every == 0:
+            log.info("t = %.0f of %.0f min (%d%%), c_sys %.3g kg/m³, budget error %.1e", t1 / 60,
+                     step_ends[-1] / 60, 100 * number // len(step_ends), view.systemic,
+                     budget.error(view.tissue_amount, body))
         t0 = t1
     return free, bound, body, budget
