@@ -20,7 +20,8 @@ from scipy import ndimage
 from .domain import Domain
 from .errors import GeometryError
 from .solvers.cg import SolveReport, conjugate_gradient
-from .solvers.stencil import _slice, masked_stencil, surface_faces
+from .ops import axis_slice
+from .solvers.stencil import masked_stencil, surface_faces
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def _cell_velocity(faces, dirichlet: bool, pressure, k_i, domain: Domain):
     mask = domain.mask
     velocity = xp.zeros((*domain.shape, 3), dtype=pressure.dtype)
     for axis, (u, h) in enumerate(zip(faces, domain.spacing)):
-        lo, hi = _slice(axis, None, -1), _slice(axis, 1, None)
+        lo, hi = axis_slice(axis, None, -1), axis_slice(axis, 1, None)
         low_face = xp.zeros_like(pressure)
         high_face = xp.zeros_like(pressure)
         high_face[lo] = u

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..ops import axis_slice, stencil7
+
 
 @dataclass(frozen=True)
 class Stencil:
@@ -28,34 +30,17 @@ class Stencil:
     reaction: object
 
     def apply(self, x):
-        """``A x`` (one pass per axis; written against the array module of ``x``)."""
-        y = self.reaction * x
-        for axis, t in enumerate(self.faces):
-            lo = _slice(axis, None, -1)
-            hi = _slice(axis, 1, None)
-            flux = t * (x[lo] - x[hi])
-            y[lo] += flux
-            y[hi] -= flux
-        return y
+        """``A x`` (``perfusion.ops.stencil7``: kernel on CuPy, reference on NumPy)."""
+        return stencil7.apply(*self.faces, self.reaction, x)
 
     def diagonal(self):
         """Diagonal of ``A`` (for Jacobi preconditioning)."""
-        diag = self.reaction.copy()
-        for axis, t in enumerate(self.faces):
-            diag[_slice(axis, None, -1)] += t
-            diag[_slice(axis, 1, None)] += t
-        return diag
+        return stencil7.diagonal(*self.faces, self.reaction)
 
     def face_flux(self, x):
         """Flux per unit cell volume across each interior face, from cell i to i + e_a [1/s·x]."""
-        return tuple(t * (x[_slice(axis, None, -1)] - x[_slice(axis, 1, None)])
+        return tuple(t * (x[axis_slice(axis, None, -1)] - x[axis_slice(axis, 1, None)])
                      for axis, t in enumerate(self.faces))
-
-
-def _slice(axis: int, start, stop) -> tuple:
-    index = [slice(None)] * 3
-    index[axis] = slice(start, stop)
-    return tuple(index)
 
 
 def harmonic_faces(conductivity, mask, spacing):
@@ -64,7 +49,7 @@ def harmonic_faces(conductivity, mask, spacing):
     k = xp.where(mask, conductivity, 0)
     faces = []
     for axis, h in enumerate(spacing):
-        a, b = k[_slice(axis, None, -1)], k[_slice(axis, 1, None)]
+        a, b = k[axis_slice(axis, None, -1)], k[axis_slice(axis, 1, None)]
         total = a + b
         safe = xp.where(total > 0, total, 1)
         faces.append(xp.where(total > 0, 2 * a * b / safe, 0) / h**2)
@@ -77,7 +62,7 @@ def surface_faces(conductivity, mask, spacing):
     outside = ~mask
     total = xp.zeros_like(conductivity)
     for axis, h in enumerate(spacing):
-        lo, hi = _slice(axis, None, -1), _slice(axis, 1, None)
+        lo, hi = axis_slice(axis, None, -1), axis_slice(axis, 1, None)
         total[lo] += xp.where(outside[hi], 2.0 / h**2, 0)
         total[hi] += xp.where(outside[lo], 2.0 / h**2, 0)
     return xp.where(mask, total * conductivity, 0)

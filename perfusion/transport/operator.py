@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..solvers.stencil import _slice, harmonic_faces
+from ..ops import axis_slice
+from ..solvers.stencil import harmonic_faces
 
 #: Fraction of the positivity limit used for the sub-step.
 SAFETY = 0.9
@@ -53,7 +54,7 @@ class TransportOperator:
         c = m * self.inverse_ve
         dm = -self.surface_outflow * c
         for axis, (d, u, central) in enumerate(zip(self.diffusion, self.velocity, self.central)):
-            lo, hi = _slice(axis, None, -1), _slice(axis, 1, None)
+            lo, hi = axis_slice(axis, None, -1), axis_slice(axis, 1, None)
             ca, cb = c[lo], c[hi]
             upwind = (u > 0) * ca + (u <= 0) * cb
             face = central * (0.5 * (ca + cb)) + ~central * upwind
@@ -67,8 +68,8 @@ class TransportOperator:
         total = self.surface_outflow.copy()
         for axis, (d, u) in enumerate(zip(self.diffusion, self.velocity)):
             coefficient = d + xp.abs(u)
-            total[_slice(axis, None, -1)] += coefficient
-            total[_slice(axis, 1, None)] += coefficient
+            total[axis_slice(axis, None, -1)] += coefficient
+            total[axis_slice(axis, 1, None)] += coefficient
         largest = float(xp.max(total * self.inverse_ve))
         return math.inf if largest <= 0 else SAFETY / largest
 

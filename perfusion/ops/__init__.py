@@ -1,0 +1,19 @@
+"""Hot operations: each a NumPy/CuPy reference (the CPU path and the oracle) and a launcher
+of its CUDA kernel with the same signature (DESIGN §4 principle 2).
+
+``perfusion.ops.<name>`` ↔ ``kernels/<name>.cu`` ↔ ``tests/kernels/test_<name>.py``. The
+public function of each operation dispatches on the array module of its inputs: CuPy
+arrays run the kernel, NumPy arrays the reference.
+"""
+
+
+def on_gpu(array) -> bool:
+    """Whether ``array`` lives on the GPU (a CuPy array), without importing CuPy."""
+    return type(array).__module__.split(".")[0] == "cupy"
+
+
+def axis_slice(axis: int, start, stop) -> tuple:
+    """An index selecting ``start:stop`` along ``axis`` of a 3-D array."""
+    index = [slice(None)] * 3
+    index[axis] = slice(start, stop)
+    return tuple(index)
