@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConvergenceError
+from ..ops import cg_update
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,9 @@ def conjugate_gradient(stencil, rhs, backend, *, name: str, tolerance: float,
                 "conductivities that differ by many orders of magnitude.")
         ap = stencil.apply(p)
         alpha = rz / backend.dot(p, ap)
-        x += alpha * p
-        r -= alpha * ap
-        z = inverse_diagonal * r
+        cg_update.update_solution(x, r, z, p, ap, inverse_diagonal, alpha)
         rz_next = backend.dot(r, z)
-        p = z + (rz_next / rz) * p
+        cg_update.update_direction(p, z, rz_next / rz)
         rz = rz_next
         iteration += 1
         history.append(math.sqrt(backend.dot(r, r)) / norm_b)
