@@ -18,7 +18,7 @@ ARRAYS = ["labels", "perfusion", "p_hepatic_artery", "p_portal_vein", "perfusion
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from conftest import LIVER
+    from case_data import LIVER
 
     directory = tmp_path_factory.mktemp("run") / "liver"
     return run_case(case_from_dict(LIVER), directory, backend="numpy")

@@ -21,7 +21,7 @@ DOXORUBICIN_HAI = {
 
 @pytest.fixture(scope="module")
 def hai(tmp_path_factory):
-    from conftest import LIVER
+    from case_data import LIVER
 
     raw = {**LIVER, **DOXORUBICIN_HAI}
     return run_case(case_from_dict(raw), tmp_path_factory.mktemp("hai") / "out", backend="numpy")
@@ -83,7 +83,7 @@ def test_reverse_exchange_after_the_infusion_stops(hai):
 
 
 def test_time_grid_hits_every_event():
-    schedule = Schedule.from_case(case_from_dict({**__import__("conftest").LIVER, **DOXORUBICIN_HAI}).infusion)
+    schedule = Schedule.from_case(case_from_dict({**__import__("case_data").LIVER, **DOXORUBICIN_HAI}).infusion)
     outputs = output_times(7200.0, 1200.0)
     ends = time_grid(7200.0, outputs, schedule.breakpoints(), 60.0)
     for t in [600.0, 2400.0, *outputs]:

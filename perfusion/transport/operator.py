@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..ops import axis_slice
+from ..ops import axis_slice, transport_rate
 from ..solvers.stencil import harmonic_faces
 
 #: Fraction of the positivity limit used for the sub-step.
@@ -35,7 +35,6 @@ class TransportOperator:
 
     diffusion: tuple             # D_f per axis [1/s]
     velocity: tuple              # U_f per axis [1/s], + along the axis
-    central: tuple               # True where the central average is used
     surface_outflow: object      # r_out per cell [1/s]
     inverse_ve: object = field(repr=False)  # 1/v_e in tissue, 0 outside
 
@@ -45,23 +44,15 @@ class TransportOperator:
         """Assemble from ``v_e D`` per cell, face velocities [m/s] and surface outflow rates."""
         diffusion = harmonic_faces(effective_diffusivity, mask, spacing)
         velocity = tuple(u / h for u, h in zip(face_velocity, spacing))
-        central = tuple(xp.abs(v) <= 2 * d for v, d in zip(velocity, diffusion))
         inverse = xp.where(mask, 1.0 / xp.where(mask, extracellular_fraction, 1), 0)
-        return cls(diffusion, velocity, central, xp.where(mask, surface_outflow, 0), inverse)
+        dtype = inverse.dtype
+        return cls(tuple(d.astype(dtype) for d in diffusion), tuple(u.astype(dtype) for u in velocity),
+                   xp.where(mask, surface_outflow, 0).astype(dtype), inverse)
 
     def rate(self, m):
-        """(dm/dt, surface loss rate per cell) for the state ``m``."""
-        c = m * self.inverse_ve
-        dm = -self.surface_outflow * c
-        for axis, (d, u, central) in enumerate(zip(self.diffusion, self.velocity, self.central)):
-            lo, hi = axis_slice(axis, None, -1), axis_slice(axis, 1, None)
-            ca, cb = c[lo], c[hi]
-            upwind = (u > 0) * ca + (u <= 0) * cb
-            face = central * (0.5 * (ca + cb)) + ~central * upwind
-            flux = d * (ca - cb) + u * face
-            dm[lo] -= flux
-            dm[hi] += flux
-        return dm, self.surface_outflow * c
+        """(dm/dt, surface loss rate per cell) for the state ``m`` (``ops.transport_rate``)."""
+        return transport_rate.rate(*self.diffusion, *self.velocity, self.surface_outflow,
+                                   self.inverse_ve, m)
 
     def stable_step(self, xp) -> float:
         """Largest forward-Euler step that keeps every cell non-negative [s]."""

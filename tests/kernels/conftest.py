@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kernel_inputs import PRECISIONS
 
 SHAPES = [(7, 9, 5), (1, 6, 3), (11, 4, 13)]
-PRECISIONS = {np.float64: 1e-12, np.float32: 2e-5}
 
 
 @pytest.fixture(params=SHAPES, ids=lambda s: "x".join(map(str, s)))
@@ -16,28 +16,3 @@ def shape(request):
 @pytest.fixture(params=list(PRECISIONS), ids=lambda d: np.dtype(d).name)
 def dtype(request):
     return request.param
-
-
-def random_faces(rng, shape, dtype, mask):
-    """Lognormal face coefficients, zero across the mask edge (as the solvers build them)."""
-    faces = []
-    for axis in range(3):
-        lo = tuple(slice(None, -1) if a == axis else slice(None) for a in range(3))
-        hi = tuple(slice(1, None) if a == axis else slice(None) for a in range(3))
-        t = rng.lognormal(size=mask[lo].shape) * (mask[lo] & mask[hi])
-        faces.append(np.ascontiguousarray(t, dtype=dtype))
-    return faces
-
-
-def relative_error(result, reference) -> float:
-    scale = max(float(np.abs(reference).max()), 1e-300)
-    return float(np.abs(np.asarray(result, np.float64) - reference).max() / scale)
-
-
-def gpu_or_skip():
-    from perfusion.backend import BackendUnavailableError, make_backend
-
-    try:
-        return make_backend("cupy")
-    except BackendUnavailableError as exc:
-        pytest.skip(f"no GPU: {exc}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PRECISIONS, gpu_or_skip, relative_error
+from kernel_inputs import PRECISIONS, gpu_or_skip, relative_error
 from cpu_kernels import KERNELS, run_cpu
 
 from perfusion.ops import cg_update

@@ -27,7 +27,7 @@ PS_OVER_F = 3.0
 @pytest.mark.slow
 @pytest.mark.parametrize("extraction", [0.3, 0.8])
 def test_regional_advantage_matches_collins(well_mixed_dict, tmp_path, extraction):
-    from conftest import tracer
+    from case_data import tracer
 
     f_p = (1 - HEMATOCRIT) * PERFUSION
     e_rc = 1 - math.exp(-PS_OVER_F)

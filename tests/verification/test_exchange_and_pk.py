@@ -78,7 +78,7 @@ def _infusion_closed_form(pk: SystemicPK, rate: float, length: float, t: np.ndar
 
 @pytest.mark.parametrize("length, dose", [("1 s", "10 mg"), ("2 h", "100 mg")])
 def test_two_compartment_pk_through_the_loop(well_mixed_dict, tmp_path, length, dose):
-    from conftest import tracer
+    from case_data import tracer
 
     raw = well_mixed_dict
     raw["drug"] = tracer(permeability="0 m/s")
