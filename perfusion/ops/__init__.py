@@ -12,6 +12,17 @@ def on_gpu(array) -> bool:
     return type(array).__module__.split(".")[0] == "cupy"
 
 
+def array_module(array):
+    """NumPy or CuPy, whichever ``array`` belongs to (CuPy only if already imported)."""
+    if on_gpu(array):
+        import sys
+
+        return sys.modules["cupy"]
+    import numpy
+
+    return numpy
+
+
 def axis_slice(axis: int, start, stop) -> tuple:
     """An index selecting ``start:stop`` along ``axis`` of a 3-D array."""
     index = [slice(None)] * 3

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ops import axis_slice, stencil7
+from ..ops import array_module, axis_slice, stencil7
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Stencil:
 
 def harmonic_faces(conductivity, mask, spacing):
     """Face coefficients ``K_f/h_a²`` with ``K_f`` the harmonic mean (0 across the mask edge)."""
-    xp = _xp(conductivity)
+    xp = array_module(conductivity)
     k = xp.where(mask, conductivity, 0)
     faces = []
     for axis, h in enumerate(spacing):
@@ -58,7 +58,7 @@ def harmonic_faces(conductivity, mask, spacing):
 
 def surface_faces(conductivity, mask, spacing):
     """Per-voxel sum of ``2 K/h_a²`` over faces shared with outside voxels (Dirichlet surface)."""
-    xp = _xp(conductivity)
+    xp = array_module(conductivity)
     outside = ~mask
     total = xp.zeros_like(conductivity)
     for axis, h in enumerate(spacing):
@@ -70,18 +70,6 @@ def surface_faces(conductivity, mask, spacing):
 
 def masked_stencil(conductivity, reaction, mask, spacing) -> Stencil:
     """The operator of the module docstring on ``mask`` (identity outside)."""
-    xp = _xp(conductivity)
+    xp = array_module(conductivity)
     return Stencil(harmonic_faces(conductivity, mask, spacing),
                    xp.where(mask, reaction, 1).astype(conductivity.dtype))
-
-
-def _xp(array):
-    """The array module of ``array`` (NumPy or CuPy) without importing CuPy here."""
-    module = type(array).__module__.split(".")[0]
-    if module == "cupy":
-        import sys
-
-        return sys.modules["cupy"]
-    import numpy
-
-    return numpy

@@ -24,18 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SERIES_BELOW = 1e-4
-
-
-def phi_functions(xp, z):
-    """(φ₁(z), φ₂(z)) evaluated stably (Taylor series near 0)."""
-    small = xp.abs(z) < SERIES_BELOW
-    safe = xp.where(small, 1.0, z)
-    em1 = xp.expm1(safe)
-    phi1 = xp.where(small, 1 + z / 2 + z * z / 6, em1 / safe)
-    phi2 = xp.where(small, 0.5 + z / 6 + z * z / 24, (em1 - safe) / (safe * safe))
-    return phi1, phi2
-
+from ..ops import pointwise
 
 @dataclass(frozen=True)
 class ExchangeCoefficients:
@@ -71,23 +60,7 @@ class PointwiseAmounts:
     eliminated: object     # lost by local elimination (free and cell-bound)
 
 
-def pointwise_step(xp, k: ExchangeCoefficients, uptake, m, c, plasma_concentration, dt: float):
-    """Advance (m, c) over ``dt``; return (m, c, PointwiseAmounts)."""
-    source = (k.clearance + k.drag_in) * plasma_concentration
-    a = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve + k.elimination
-    phi1_m, phi2_m = phi_functions(xp, -a * dt)
-    k_c = uptake.cell_elimination
-    phi1_c, phi2_c = phi_functions(xp, xp.asarray(-k_c * dt))
-    # m₁ = m_lin − β Ū and c₁ = c_lin + δ Ū
-    beta, delta = dt * phi1_m, dt * phi1_c
-    m_lin = m + (source - a * m) * beta
-    c_lin = c - k_c * c * delta
-    mean_uptake = uptake.step_mean(xp, m_lin, beta, c_lin, delta)
-    free_integral = m * dt + (source - mean_uptake - a * m) * dt * dt * phi2_m
-    bound_integral = c * dt + (mean_uptake - k_c * c) * dt * dt * phi2_c
-    mean_ce = free_integral * k.inverse_ve
-    amounts = PointwiseAmounts(
-        from_plasma=source * dt - (k.clearance + k.drag_out) * mean_ce,
-        lymph=k.lymph * mean_ce,
-        eliminated=k.elimination * free_integral + k_c * bound_integral)
-    return m_lin - beta * mean_uptake, c_lin + delta * mean_uptake, amounts
+def pointwise_step(k: ExchangeCoefficients, uptake, m, c, plasma_concentration, dt: float):
+    """Advance (m, c) over ``dt``; return (m, c, PointwiseAmounts) (``ops.pointwise``)."""
+    m, c, from_plasma, lymph, eliminated = pointwise.step(k, uptake, m, c, plasma_concentration, dt)
+    return m, c, PointwiseAmounts(from_plasma=from_plasma, lymph=lymph, eliminated=eliminated)

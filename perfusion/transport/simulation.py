@@ -79,7 +79,7 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
         rate_ia, rate_iv = schedule.mean_rate(IA, t0, t1), schedule.mean_rate(IV, t0, t1)
         systemic = body.concentration(pk)
         plasma = problem.plasma_concentration(xp, systemic, rate_ia)
-        free, bound, moved = pointwise_step(xp, problem.exchange, problem.uptake, free, bound,
+        free, bound, moved = pointwise_step(problem.exchange, problem.uptake, free, bound,
                                             plasma, dt)
         free, surface = problem.operator.advance(free, dt, xp, problem.stable_step)
         from_plasma = be.sum(moved.from_plasma) * volume

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConvergenceError
+from ..ops.pointwise import newton_tolerance
 
-NEWTON_ITERATIONS = 80
-NEWTON_TOLERANCE = 1e-12
+NEWTON_ITERATIONS = 200
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class UptakeModel:
         lo = -c_l / c_s                 # c₁ = 0: U ≥ 0 > Ū there, so g < 0
         hi = m_l / m_s                  # m₁ = 0: U ≤ 0 < Ū there, so g > 0
         u = xp.zeros_like(m_l)
-        tolerance = NEWTON_TOLERANCE * self.max_rate
+        tolerance = newton_tolerance(m_lin.dtype, self.max_rate)
         for _ in range(NEWTON_ITERATIONS):
             c_e = (m_l - m_s * u) / v_e
             c = c_l + c_s * u

@@ -34,7 +34,7 @@ def test_renkin_crone_single_pass_extraction(backend, ps_over_f):
     dt, c_p = 1e-6, 2.0
     none = UptakeModel(kind="none", active=None, cell_elimination=0.0)
     zero = xp.zeros_like(plasma_flow)
-    _, _, moved = pointwise_step(xp, coefficients, none, zero, zero, c_p, dt)
+    _, _, moved = pointwise_step(coefficients, none, zero, zero, c_p, dt)
     extraction = backend.to_host(moved.from_plasma) / (dt * 0.01 * c_p)
     assert np.allclose(extraction, 1 - math.exp(-ps_over_f), rtol=1e-6)
     assert np.allclose(1 - extraction, math.exp(-ps_over_f), rtol=1e-5)
@@ -54,7 +54,7 @@ def test_saturable_uptake_reaches_its_steady_state(backend):
     coefficients = ExchangeCoefficients.build(xp, flow, 3 * flow, 0 * flow, 0 * flow, 1.0, 0.0, 1 / v_e)
     free, bound = xp.zeros_like(v_e), xp.zeros_like(v_e)
     for _ in range(500):
-        free, bound, _ = pointwise_step(xp, coefficients, model, free, bound, c_p, 600.0)
+        free, bound, _ = pointwise_step(coefficients, model, free, bound, c_p, 600.0)
     c_e = backend.to_host(free / v_e)
     expected = model.intracellular_affinity * c_e / (backend.to_host(v_e) * model.extracellular_affinity)
     assert np.allclose(c_e, c_p, rtol=1e-8)

@@ -64,7 +64,7 @@ def column_error(backend, peclet: float, decay_fraction: float = 0.0, cells: int
     m = xp.zeros(shape)
     m[0] = reservoir[0]
     for _ in range(steps):
-        m, _, _ = pointwise_step(xp, decay, NO_UPTAKE, m, zero, zero, dt)
+        m, _, _ = pointwise_step(decay, NO_UPTAKE, m, zero, zero, dt)
         m, _ = operator.advance(m, dt, xp)
     c = backend.to_host(m / reservoir).ravel()
     x = np.arange(cells) * H
@@ -105,7 +105,7 @@ def test_gaussian_puff_moments_and_mass(backend):
     decay, zero = _decay(xp, shape, k, 1 / extracellular)
     state = xp.asarray(m)
     for _ in range(steps):
-        state, _, _ = pointwise_step(xp, decay, NO_UPTAKE, state, zero, zero, dt)
+        state, _, _ = pointwise_step(decay, NO_UPTAKE, state, zero, zero, dt)
         state, lost = operator.advance(state, dt, xp)
     total, mean, var = moments(backend.to_host(state))
     assert total == pytest.approx(m0 * math.exp(-k * duration), rel=1e-10)
