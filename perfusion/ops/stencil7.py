@@ -8,7 +8,7 @@ Arrays are C-ordered ``(nx, ny, nz)``. See ``perfusion.solvers.stencil`` for the
 from __future__ import annotations
 
 from ..kernels import launch
-from . import axis_slice, on_gpu
+from . import array_module, axis_slice, on_gpu
 
 
 def apply_reference(tx, ty, tz, d, x):
@@ -46,9 +46,7 @@ def diagonal_kernel(tx, ty, tz, d):
 
 
 def _empty_like(array):
-    import sys
-
-    return sys.modules["cupy"].empty_like(array)
+    return array_module(array).empty_like(array)
 
 
 def apply(tx, ty, tz, d, x):

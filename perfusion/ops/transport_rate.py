@@ -9,7 +9,7 @@ zero-pressure surface also loses ``r_out c`` (returned as ``loss``). See
 from __future__ import annotations
 
 from ..kernels import launch
-from . import axis_slice, on_gpu
+from . import array_module, axis_slice, on_gpu
 
 
 def rate_reference(dx, dy, dz, ux, uy, uz, outflow, inverse_ve, m):
@@ -29,10 +29,8 @@ def rate_reference(dx, dy, dz, ux, uy, uz, outflow, inverse_ve, m):
 
 def rate_kernel(dx, dy, dz, ux, uy, uz, outflow, inverse_ve, m):
     """The same by the CUDA kernel (CuPy arrays)."""
-    import sys
-
-    cupy = sys.modules["cupy"]
-    dm, loss = cupy.empty_like(m), cupy.empty_like(m)
+    xp = array_module(m)
+    dm, loss = xp.empty_like(m), xp.empty_like(m)
     launch("transport_rate", "transport_rate", m.size, dx, dy, dz, ux, uy, uz, outflow,
            inverse_ve, m, dm, loss, *m.shape)
     return dm, loss
