@@ -96,6 +96,7 @@ def build_domain(case, backend: Backend) -> Domain:
         labels = phantom_labels(geometry, tuple(case.grid.shape), spacing)
         class_names = ("outside", *geometry.class_names())
         affine = np.diag([*(1e3 * np.asarray(spacing)), 1.0])
+        affine[:3, 3] = 0.5e3 * np.asarray(spacing)  # voxel centres in the grid frame [mm]
     else:
         from .geometry.image import load_label_image
 
