@@ -28,3 +28,7 @@ class ConvergenceError(PerfusionError):
 
 class ResultsError(PerfusionError):
     """Results cannot be written or read (exists, incomplete, wrong layout)."""
+
+
+class RenderingError(PerfusionError):
+    """Pictures cannot be made here (missing extra, no OpenGL); says what to install or set."""

@@ -1,0 +1,101 @@
+"""``render_results``: every picture, the report and the exports of a results directory.
+
+Figures go to ``DIR/figures`` (written into ``figures.partial`` and moved into place when
+complete), ``DIR/report.html`` embeds them, ``DIR/exports`` holds NIfTI maps aligned with
+the input image and the tissue as a hexahedral mesh (DESIGN §2.8, §5.3).
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import load_results
+
+log = logging.getLogger(__name__)
+
+ALL_FIGURES = ("slices", "steady", "scene", "animation", "curves", "dvh")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What to draw and how (sizes in pixels; times in seconds; None = sensible default)."""
+
+    figures: tuple[str, ...] = ALL_FIGURES
+    field: str = "c_t"
+    times: tuple[float, ...] | None = None
+    size: tuple[int, int] | None = None
+    cmap: str = "inferno"
+    camera: str = "iso"
+    animation_format: str = "gif"
+    report: bool = True
+    exports: bool = True
+
+
+def _draw(name: str, data, folder: Path, options: RenderOptions) -> Path | None:
+    size = {"size": options.size} if options.size else {}
+    if name == "slices" and data.has_drug:
+        from .slices import slice_figure
+
+        return slice_figure(data, folder / "slices.png", times=options.times, field=options.field,
+                            cmap=options.cmap, **size)
+    if name == "steady":
+        from .slices import steady_figure
+
+        return steady_figure(data, folder / "steady.png", **size)
+    if name == "scene":
+        from .scene import scene_figure
+
+        time_s = options.times[0] if options.times else None
+        return scene_figure(data, folder / "scene.png", time=time_s, cmap=options.cmap,
+                            camera=options.camera, **size)
+    if name == "animation" and data.has_drug:
+        from .animation import animate
+
+        path, _ = animate(data, folder / f"animation.{options.animation_format}", field=options.field)
+        return path
+    if name == "curves" and data.has_drug:
+        from .plots import curves_figure
+
+        return curves_figure(data, folder / "curves.png", **size)
+    if name == "dvh" and data.has_drug:
+        from .plots import dvh_figure
+
+        return dvh_figure(data, folder / "dvh.png", **size)
+    return None
+
+
+def render_results(directory: str | Path, options: RenderOptions = RenderOptions()) -> dict[str, Path]:
+    """Draw the figures, write the report and the exports; return every file written."""
+    data = load_results(directory)
+    final = data.directory / "figures"
+    partial = data.directory / "figures.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    written, timings = {}, {}
+    try:
+        for name in options.figures:
+            start = time.perf_counter()
+            path = _draw(name, data, partial, options)
+            if path is not None:
+                written[name] = final / path.name
+                timings[name] = time.perf_counter() - start
+                log.info("figure %s: %.1f s", name, timings[name])
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if options.report:
+        from .report import write_report
+
+        written["report"] = write_report(data, {k: v for k, v in written.items()},
+                                         data.directory / "report.html")
+    if options.exports:
+        from ..export import export_results
+
+        written.update({f"export {k}": v for k, v in
+                        export_results(data, data.directory / "exports").items()})
+    return written
