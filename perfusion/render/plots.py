@@ -1,0 +1,189 @@
+"""Line plots of a drug run: concentration–time curves and exposure–volume histograms.
+
+Units shown: time h, concentrations µg/mL (= 1000 × kg/m³; ``c_t_<class>`` class means of total
+tissue concentration C_t, ``c_sys`` systemic plasma), AUC µg·h/mL (= kg·s/m³ / 3.6).
+IA = the intra-arterial run (solid lines), IV = the intravenous comparator (dashed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ResultsError
+from .data import UG_H_PER_ML, UG_PER_ML, ResultsData
+from .slices import new_figure, save_figure
+
+_CLASS_COLOURS = {"normal": "#1f77b4", "tumor": "#d62728", "necrotic": "#8c564b"}
+_OTHER_COLOURS = ["#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2"]
+PLASMA_COLOUR = "0.25"
+
+
+def class_colour(name: str, order: int = 0) -> str:
+    """The colour a tissue class has in every plot."""
+    return _CLASS_COLOURS.get(name, _OTHER_COLOURS[order % len(_OTHER_COLOURS)])
+
+
+def infusion_windows(data: ResultsData) -> list[tuple[float, float, str]]:
+    """``(start, end, route)`` [s] of every infusion in the resolved case, repeats expanded."""
+    from ..units import parse_quantity
+
+    windows = []
+    for spec in data.case.get("infusion", []):
+        start = parse_quantity(spec["start"], "s")
+        duration = parse_quantity(spec["duration"], "s")
+        every = parse_quantity(spec["every"], "s") if "every" in spec else 0.0
+        windows += [(start + n * every, start + n * every + duration, spec["route"])
+                    for n in range(int(spec.get("repeat", 1)))]
+    return windows
+
+
+def _require_drug(data: ResultsData, what: str) -> None:
+    if not data.has_drug or not data.timeseries:
+        raise ResultsError(f"{data.directory} holds no drug run; {what} needs a case with "
+                           "[[infusion]] (steady-only results have no concentrations)")
+
+
+def _shade_infusions(ax, data: ResultsData) -> None:
+    for n, (start, end, route) in enumerate(infusion_windows(data)):
+        ax.axvspan(start / 3600, end / 3600, color="#ffd27f", alpha=0.35, lw=0,
+                   label="infusion" if n == 0 else None)
+
+
+def _log_floor(curves: list[np.ndarray]) -> float:
+    """A log-axis floor: below every curve's final value, at most five decades under the peak."""
+    peak = max((float(np.nanmax(c)) for c in curves if c.size), default=1.0)
+    if peak <= 0:
+        return 1e-6
+    ends = [float(c[-1]) for c in curves if c.size and c[-1] > 0]
+    return max(peak * 1e-5, 0.3 * min(ends)) if ends else peak * 1e-5
+
+
+def _log_ticks(axis) -> None:
+    """Plain numbers (0.01, 2, 50) instead of powers of ten on a log axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _curve_legend(data: ResultsData, runs: list[str]):
+    """Colour = class (or plasma), line style = route, shading = infusion."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], color=class_colour(name, order), lw=2.5, label=name)
+               for order, name in enumerate(data.class_names[1:])
+               if f"c_t_{name}" in data.timeseries]
+    handles.append(Line2D([], [], color=PLASMA_COLOUR, lw=2.5, label="plasma"))
+    handles += [Line2D([], [], color="0.4", lw=1.8, ls=style, label=label)
+                for run, style, label in [("IA", "-", "intra-arterial"),
+                                          ("IV", "--", "intravenous")] if run in runs]
+    return handles + [Patch(color="#ffd27f", alpha=0.5, label="infusion")]
+
+
+def curves_figure(data: ResultsData, path, size=(1200, 700)) -> Path:
+    """Mean C_t per tissue class (left) and systemic plasma c_sys (right), IA solid, IV dashed."""
+    _require_drug(data, "the concentration–time figure")
+    runs = [("IA", data.timeseries, "-")]
+    if data.timeseries_iv:
+        runs.append(("IV", data.timeseries_iv, "--"))
+    fig = new_figure(size)
+    tissue_ax, plasma_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    tissue_curves, plasma_curves = [], []
+    for run, series, style in runs:
+        hours = series["time_s"] / 3600
+        for order, name in enumerate(data.class_names[1:]):
+            if f"c_t_{name}" in series:
+                values = series[f"c_t_{name}"] * UG_PER_ML
+                tissue_curves.append(values)
+                tissue_ax.plot(hours, values, style, color=class_colour(name, order), lw=2,
+                               label=f"{name} ({run})")
+        values = series["c_sys"] * UG_PER_ML
+        plasma_curves.append(values)
+        plasma_ax.plot(hours, values, style, color=PLASMA_COLOUR, lw=2, label=f"plasma ({run})")
+    for ax, curves, title in [(tissue_ax, tissue_curves, "Tissue: class mean $C_t$"),
+                              (plasma_ax, plasma_curves, "Systemic plasma $c_{sys}$")]:
+        _shade_infusions(ax, data)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=_log_floor(curves))
+        ax.set_xlim(0, data.timeseries["time_s"][-1] / 3600)
+        ax.set_xlabel("time (h)", fontsize=12)
+        ax.set_ylabel("concentration (µg/mL)", fontsize=12)
+        ax.set_title(title, fontsize=13)
+        ax.grid(True, which="major", alpha=0.35)
+        ax.grid(True, which="minor", alpha=0.12)
+        _log_ticks(ax.yaxis)
+    handles = _curve_legend(data, [run for run, *_ in runs])
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=11,
+               frameon=False)
+    advantage = data.metrics.get("regional_advantage")
+    note = (f" — regional advantage {advantage:.2g}×"
+            if isinstance(advantage, (int, float)) else "")
+    fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: intra-arterial (solid) "
+                 f"vs intravenous (dashed){note}" if len(runs) > 1 else
+                 f"{data.metrics.get('case', data.directory.name)}: intra-arterial infusion",
+                 fontsize=14)
+    return save_figure(fig, path)
+
+
+def exposure_volume(auc: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Fraction of the voxels in ``auc`` with AUC ≥ each level (same units as ``levels``)."""
+    ordered = np.sort(np.ravel(auc))
+    if not ordered.size:
+        return np.zeros_like(levels, dtype=float)
+    return 1.0 - np.searchsorted(ordered, levels, side="left") / ordered.size
+
+
+def _auc_levels(maps: list[np.ndarray], threshold: float | None) -> np.ndarray:
+    values = np.concatenate([m[m > 0] for m in maps]) if maps else np.array([])
+    if not values.size:
+        return np.linspace(0, 1, 200)
+    low, high = min(np.percentile(m[m > 0], 1) for m in maps if (m > 0).any()), values.max()
+    if threshold:
+        low = min(low, threshold)
+    return np.geomspace(max(low, high * 1e-4) / 1.5, high * 1.05, 400)
+
+
+def dvh_figure(data: ResultsData, path, size=(1000, 700)) -> Path:
+    """Exposure–volume histograms: share of each class's volume with AUC ≥ level (µg·h/mL)."""
+    _require_drug(data, "the exposure–volume figure")
+    maps = [("IA", data.fields["auc"] * UG_H_PER_ML, "-")]
+    if "auc_iv" in data.fields:
+        maps.append(("IV", data.fields["auc_iv"] * UG_H_PER_ML, "--"))
+    names = data.class_names[1:]
+    per_class = [(run, style, order, name, volume[data.class_mask(name)])
+                 for run, volume, style in maps for order, name in enumerate(names)
+                 if data.class_mask(name).any()]
+    threshold = data.metrics.get("thresholds", {}).get("auc_kg_s_m3")
+    levels = _auc_levels([values for *_, values in per_class],
+                         None if threshold is None else threshold * UG_H_PER_ML)
+    fig = new_figure(size)
+    ax = fig.subplots()
+    for run, style, order, name, values in per_class:
+        ax.plot(levels, 100 * exposure_volume(values, levels), style, lw=2.2,
+                color=class_colour(name, order), label=f"{name} ({run}, {values.size} voxels)")
+    if threshold is not None:
+        level = threshold * UG_H_PER_ML
+        ax.axvline(level, color="0.2", ls=":", lw=1.8, label=f"threshold {level:.3g} µg·h/mL")
+        if data.target and data.class_mask(data.target).any():
+            share = 100 * exposure_volume(data.fields["auc"][data.class_mask(data.target)]
+                                          * UG_H_PER_ML, np.array([level]))[0]
+            ax.annotate(f"{share:.0f}% of {data.target} ≥ threshold", (level, share),
+                        xytext=(18, -48), textcoords="offset points", fontsize=11,
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
+                        arrowprops={"arrowstyle": "->", "color": "0.3"})
+    ax.set_xscale("log")
+    _log_ticks(ax.xaxis)
+    ax.set_xlim(levels[0], levels[-1])
+    ax.set_ylim(0, 102)
+    ax.set_xlabel("AUC of total tissue concentration (µg·h/mL)", fontsize=12)
+    ax.set_ylabel("volume with AUC ≥ level (%)", fontsize=12)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=11, loc="lower left")
+    only = ("" if len(maps) > 1 else
+            "\nintra-arterial only (the IV comparator's AUC map is not saved)")
+    ax.set_title(f"{data.metrics.get('case', data.directory.name)}: exposure–volume "
+                 f"histogram{only}", fontsize=13)
+    return save_figure(fig, path)
