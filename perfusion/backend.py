@@ -8,10 +8,16 @@ when a CuPy backend is requested or probed — never at import time.
 ``precision="float32"`` stores fields in float32; reductions (dot products, norms,
 integrals, mass budgets) are accumulated in float64 by :meth:`Backend.sum` and
 :meth:`Backend.dot`.
+
+Memory: :meth:`Backend.free_memory` (free device memory, for the preflight check of
+``perfusion.memory``), :meth:`Backend.release_memory` (CuPy's pools, after an
+out-of-memory error) and :func:`is_out_of_memory` (recognises CuPy's error by name, so
+no other module needs CuPy to catch it).
 """
 from __future__ import annotations
 
 import logging
+import os
 import platform
 from dataclasses import dataclass
 from types import ModuleType
@@ -72,6 +78,60 @@ class Backend:
         return float(self.xp.vdot(a.ravel().astype(self.xp.float64, copy=False),
                                   b.ravel().astype(self.xp.float64, copy=False)))
 
+    def free_memory(self) -> int | None:
+        """Bytes of device memory a run can still allocate (CuPy); None on NumPy (host RAM).
+
+        Free memory of the current GPU plus the blocks CuPy's pool holds but does not use.
+        """
+        if self.name != "cupy":
+            return None
+        free, _total = self.xp.cuda.Device().mem_info
+        return int(free) + int(self.xp.get_default_memory_pool().free_bytes())
+
+    def release_memory(self) -> None:
+        """Return the unused blocks of CuPy's memory pools to the driver (no-op on NumPy)."""
+        if self.name == "cupy":
+            self.xp.get_default_memory_pool().free_all_blocks()
+            self.xp.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def available_host_memory() -> int | None:
+    """Bytes of RAM this process may still use (MemAvailable, within a cgroup limit), or None."""
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except OSError:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return None
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            text = limit.read().strip()
+        if text != "max":
+            with open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+                room = int(text) - int(current.read())
+            available = room if available is None else min(available, room)
+    except (OSError, ValueError):
+        pass
+    return available
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` means an allocation failed: ``MemoryError`` (NumPy, and CuPy's
+    ``cupy.cuda.memory.OutOfMemoryError``) or a CUDA allocation error raised by CuPy."""
+    if isinstance(exc, MemoryError):
+        return True
+    kind = type(exc)
+    if not kind.__module__.startswith(("cupy", "cupy_backends")):
+        return False
+    return kind.__name__ == "OutOfMemoryError" or any(
+        text in str(exc) for text in ("cudaErrorMemoryAllocation", "out of memory",
+                                      "CUDA_ERROR_OUT_OF_MEMORY", "ALLOC_FAILED"))
+
 
 def _cupy_status() -> tuple[ModuleType | None, str]:
     """Import CuPy and probe for a usable device; return (module or None, reason/desc)."""
@@ -86,7 +146,7 @@ def _cupy_status() -> tuple[ModuleType | None, str]:
     if count < 1:
         return None, "CuPy is installed but no GPU is visible"
     props = cupy.cuda.runtime.getDeviceProperties(0)
-    name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    name = _text(props["name"])
     return cupy, f"GPU 0: {name} ({props['totalGlobalMem'] / 2**30:.0f} GiB), CuPy {cupy.__version__}"
 
 
@@ -124,11 +184,52 @@ def make_backend(name: str = "auto", precision: str = "float64") -> Backend:
     return Backend("numpy", np, dtype, _cpu_description())
 
 
-def describe_backends() -> list[dict[str, str]]:
-    """What each backend would be on this machine (for ``perfusion info``)."""
+def _cuda_version(number: int) -> str:
+    """CUDA's integer version (12040) as text (12.4)."""
+    return f"{number // 1000}.{number % 1000 // 10}"
+
+
+def gpu_details(cupy) -> dict[str, str]:
+    """Name, memory, compute capability and versions of GPU 0 (for ``perfusion info``).
+
+    Each query that fails reports its error instead of hiding the others.
+    """
+    runtime = cupy.cuda.runtime
+    queries = {
+        "name": lambda: _text(runtime.getDeviceProperties(0)["name"]),
+        "memory": lambda: "{1:.1f} GiB total, {0:.1f} GiB free".format(
+            *(b / 2**30 for b in cupy.cuda.Device(0).mem_info)),
+        "compute capability": lambda: "{major}.{minor}".format(**runtime.getDeviceProperties(0)),
+        "CUDA driver": lambda: _cuda_version(runtime.driverGetVersion()),
+        "CUDA runtime": lambda: _cuda_version(runtime.runtimeGetVersion()),
+        "CuPy": lambda: str(cupy.__version__),
+        "GPUs visible": lambda: str(runtime.getDeviceCount()),
+    }
+    details = {}
+    for key, query in queries.items():
+        try:
+            details[key] = query()
+        except Exception as exc:  # a broken driver: say so, keep the rest
+            details[key] = f"unknown ({exc.__class__.__name__}: {exc})"
+    return details
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def describe_backends() -> list[dict]:
+    """What each backend would be on this machine (for ``perfusion info``).
+
+    Each entry has ``backend``, ``available`` (yes/no) and ``device`` (what it runs on, or
+    why it cannot be used); a usable CuPy adds ``details`` (:func:`gpu_details`).
+    """
     cupy, description = _cupy_status()
-    return [
+    entries = [
         {"backend": "numpy", "available": "yes", "device": _cpu_description()},
         {"backend": "cupy", "available": "yes" if cupy is not None else "no",
          "device": description},
     ]
+    if cupy is not None:
+        entries[1]["details"] = gpu_details(cupy)
+    return entries

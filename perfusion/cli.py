@@ -65,13 +65,16 @@ def main():
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a case key with a TOML value, e.g. --set grid.shape=[48,48,40].")
 @click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
+@click.option("--skip-memory-check", is_flag=True,
+              help="Run even when the memory estimate exceeds the free memory.")
 @_common
-def run(case, output, backend, precision, overrides, quiet):
+def run(case, output, backend, precision, overrides, quiet, skip_memory_check):
     """Run CASE and write its results directory."""
     from .case import load_case
     from .pipeline import run_case
 
-    result = run_case(load_case(case, overrides), output, backend=backend, precision=precision)
+    result = run_case(load_case(case, overrides), output, backend=backend, precision=precision,
+                      check_memory=not skip_memory_check)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
 
@@ -116,12 +119,15 @@ def _drug_summary(metrics: dict) -> list[str]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
 @_common
 def validate(cases, overrides):
-    """Check case files without running them."""
+    """Check case files without running them, and estimate the memory each needs."""
     from .case import load_case
+    from .memory import estimate
 
     for path in cases:
         case = load_case(path, overrides)
         click.echo(f"{path}: valid ({case.case.name})")
+        for line in estimate(case).lines():
+            click.echo(f"  {line}")
 
 
 @main.command()
@@ -140,6 +146,8 @@ def info():
                f"NumPy {numpy.__version__}, SciPy {scipy.__version__}")
     for entry in describe_backends():
         click.echo(f"  {entry['backend']:<6} available: {entry['available']:<4} {entry['device']}")
+        for key, value in entry.get("details", {}).items():
+            click.echo(f"{'':<25}{key}: {value}")
 
 
 @main.command()

@@ -1,23 +1,28 @@
 """``run_case``: case → domain → steady fields → metrics → results directory.
 
 Every entry point (the CLI's ``run``, scripts, sweeps) calls :func:`run_case`; each stage
-takes the previous stage's result and returns its own (DESIGN §4).
+takes the previous stage's result and returns its own (DESIGN §4). Before anything is
+allocated the run's memory estimate (``perfusion.memory``) is compared with the free
+device and host memory; an allocation that fails anyway (NumPy ``MemoryError``, CuPy
+``OutOfMemoryError``) becomes the same message, with CuPy's pools released first.
 """
 from __future__ import annotations
 
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .backend import make_backend
+from .backend import Backend, is_out_of_memory, make_backend
 from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
-from .errors import GeometryError
+from .errors import BackendUnavailableError, GeometryError
 from .exposure import drug_metrics
 from .io.results import check_output_dir, steady_fields, write_results
+from .memory import GIB, MemoryEstimate, check_fits, estimate, remedies
 from .metrics import residual_histories, steady_metrics
 from .steady import solve_steady
 from .transport.run import run_drug
@@ -39,8 +44,13 @@ def default_output_dir(case: Case) -> Path:
 
 
 def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
-             backend: str | None = None, precision: str | None = None) -> RunResult:
+             backend: str | None = None, precision: str | None = None,
+             check_memory: bool = True) -> RunResult:
     """Run a case end to end and write its results directory.
+
+    With ``check_memory`` (the default) a run whose memory estimate exceeds the free device
+    or host memory is refused before anything is allocated
+    (:class:`~perfusion.errors.BackendUnavailableError`, with what to change).
 
     Examples
     --------
@@ -52,9 +62,40 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     if not isinstance(case, Case):
         case = load_case(case)
     output_dir = check_output_dir(output_dir or default_output_dir(case))
+    be = make_backend(backend or case.simulation.backend, precision or case.simulation.precision)
+    try:
+        memory = estimate(case)
+    except GeometryError:  # an unreadable image: build_domain reports it with the case
+        memory = None
+    if memory is not None and check_memory:
+        check_fits(memory, be)
+    try:
+        return _run(case, be, output_dir)
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        traceback.clear_frames(exc.__traceback__)  # drop the failed stage's arrays …
+        be.release_memory()                         # … so the pools can be emptied
+        raise BackendUnavailableError(_out_of_memory_message(exc, memory, be)) from exc
+
+
+def _out_of_memory_message(exc: BaseException, memory: MemoryEstimate | None, be: Backend) -> str:
+    """What ran out, what the run needs by the estimate, and what to change."""
+    detail = str(exc).strip()
+    text = (f"the run ran out of {'GPU' if be.name == 'cupy' else 'host'} memory "
+            f"({type(exc).__name__}{': ' + detail if detail else ''})")
+    if memory is None:
+        return f"{text}. Use --precision float32, a coarser grid or fewer output times."
+    need = memory.need(be.name, be.precision)
+    gpu = f"{need.device / GIB:.2f} GiB of GPU memory and " if be.name == "cupy" else ""
+    return (f"{text}; by the estimate it needs about {gpu}{need.host / GIB:.2f} GiB of RAM "
+            f"({be.name}, {be.precision}). {remedies(memory, be)}")
+
+
+def _run(case: Case, be: Backend, output_dir: Path) -> RunResult:
+    """The stages of :func:`run_case` (its own frame, so an error can release the arrays)."""
     timings = {}
     start = time.perf_counter()
-    be = make_backend(backend or case.simulation.backend, precision or case.simulation.precision)
     try:
         domain = build_domain(case, be)
         timings["domain"] = time.perf_counter() - start
