@@ -39,7 +39,7 @@ def step_reference(k, uptake, m, c, plasma, dt: float):
     a = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve + k.elimination
     phi1_m, phi2_m = phi_functions(xp, -a * dt)
     k_c = uptake.cell_elimination
-    phi1_c, phi2_c = phi_functions(xp, xp.asarray(-k_c * dt))
+    phi1_c, phi2_c = phi_functions(xp, xp.asarray(-k_c * dt, dtype=m.dtype))
     beta, delta = dt * phi1_m, dt * phi1_c
     m_lin = m + (source - a * m) * beta
     c_lin = c - k_c * c * delta
@@ -55,19 +55,15 @@ def step_reference(k, uptake, m, c, plasma, dt: float):
 def step_kernel(k, uptake, m, c, plasma, dt: float):
     """The same by the CUDA kernel (CuPy arrays); ``m`` and ``c`` are not modified."""
     xp = array_module(m)
-    m, c = m.copy(), c.copy()
+    m, c = m.copy(), c.astype(m.dtype, copy=True)
     from_plasma, lymph, eliminated = (xp.empty_like(m) for _ in range(3))
+    full = lambda a: xp.ascontiguousarray(xp.broadcast_to(xp.asarray(a, dtype=m.dtype), m.shape))  # noqa: E731
     active = xp.broadcast_to(xp.asarray(uptake.active if uptake.active is not None else False),
                              m.shape).astype(xp.uint8)
-    v_e = xp.broadcast_to(xp.asarray(uptake.extracellular_fraction if
-                                     uptake.extracellular_fraction is not None else 1.0,
-                                     dtype=m.dtype), m.shape)
-    plasma = xp.broadcast_to(xp.asarray(plasma, dtype=m.dtype), m.shape)
-    launch("pointwise", "pointwise_step", m.size, xp.ascontiguousarray(k.clearance),
-           xp.ascontiguousarray(k.drag_in), xp.ascontiguousarray(k.drag_out),
-           xp.ascontiguousarray(k.lymph), xp.ascontiguousarray(k.elimination),
-           xp.ascontiguousarray(k.inverse_ve), xp.ascontiguousarray(plasma), active,
-           xp.ascontiguousarray(v_e), m, c, from_plasma, lymph, eliminated, float(dt),
+    v_e = uptake.extracellular_fraction if uptake.extracellular_fraction is not None else 1.0
+    launch("pointwise", "pointwise_step", m.size, full(k.clearance), full(k.drag_in),
+           full(k.drag_out), full(k.lymph), full(k.elimination), full(k.inverse_ve), full(plasma),
+           active, full(v_e), m, c, from_plasma, lymph, eliminated, float(dt),
            KINDS[uptake.kind], float(uptake.uptake_rate), float(uptake.release_rate),
            float(uptake.max_rate), float(uptake.extracellular_affinity),
            float(uptake.intracellular_affinity), float(uptake.cell_elimination),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ops import pointwise
+from ..ops import array_module, pointwise
 
 @dataclass(frozen=True)
 class ExchangeCoefficients:
@@ -49,6 +49,15 @@ class ExchangeCoefficients:
                    drag_out=transmission * xp.maximum(-filtration, 0),
                    lymph=xp.maximum(lymph_flow, 0),
                    elimination=xp.where(inside, elimination_rate, 0), inverse_ve=inverse_ve)
+
+
+    def astype(self, dtype) -> "ExchangeCoefficients":
+        """Every coefficient as a full array of the working dtype (what the kernel expects)."""
+        shape = self.inverse_ve.shape
+        xp = array_module(self.inverse_ve)
+        return ExchangeCoefficients(**{
+            name: xp.ascontiguousarray(xp.broadcast_to(getattr(self, name), shape), dtype=dtype)
+            for name in ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")})
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def build_problem(domain, steady, drug, hematocrit: float) -> TissueProblem:
     exchange = ExchangeCoefficients.build(
         xp, plasma_perfusion, drug.permeability * prop("vascular_surface_density"),
         interstitial.filtration, lymph_flow, drug.solvent_drag_reflection,
-        drug.elimination_rate, inverse_ve)
+        drug.elimination_rate, inverse_ve).astype(be.dtype)
     vascular = prop("vascular_surface_density") > 0
     uptake = UptakeModel(
         kind=drug.uptake, active=mask & vascular, cell_elimination=drug.cell_elimination_rate,
