@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/perfusion run cases/liver_hai.toml -o results/liver-hai
+	$(BIN)/perfusion run cases/liver_hai.toml -o results/liver-hai --render
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

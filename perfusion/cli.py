@@ -67,8 +67,10 @@ def main():
 @click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
 @click.option("--skip-memory-check", is_flag=True,
               help="Run even when the memory estimate exceeds the free memory.")
+@click.option("--render", "render_after", is_flag=True,
+              help="Also draw the figures, the report and the exports (perfusion render).")
 @_common
-def run(case, output, backend, precision, overrides, quiet, skip_memory_check):
+def run(case, output, backend, precision, overrides, quiet, skip_memory_check, render_after):
     """Run CASE and write its results directory."""
     from .case import load_case
     from .pipeline import run_case
@@ -77,6 +79,55 @@ def run(case, output, backend, precision, overrides, quiet, skip_memory_check):
                       check_memory=not skip_memory_check)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
+    if render_after:
+        from .render.pipeline import render_results
+
+        _report_rendered(render_results(result.directory))
+
+
+@main.command()
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--field", type=click.Choice(["c_t", "c_e", "c_c"]), default="c_t",
+              help="Drug field of the slices and the animation (total, free, cell-bound).")
+@click.option("--time", "times", multiple=True, metavar="TIME",
+              help="Output time of the slices and the 3D scene, e.g. '30 min' (repeatable).")
+@click.option("--size", metavar="WxH", help="Picture size in pixels, e.g. 1600x1000.")
+@click.option("--cmap", default="inferno", help="Matplotlib/PyVista colour map.")
+@click.option("--camera", type=click.Choice(["iso", "xy", "xz", "yz"]), default="iso",
+              help="View of the 3D scene.")
+@click.option("--animation", type=click.Choice(["gif", "mp4", "none"]), default="gif")
+@click.option("--only", multiple=True, metavar="FIGURE",
+              help="Draw only these figures (slices, steady, scene, animation, curves, dvh).")
+@click.option("--no-report", is_flag=True, help="Skip report.html.")
+@click.option("--no-export", is_flag=True, help="Skip the NIfTI and mesh exports.")
+@_common
+def render(results, field, times, size, cmap, camera, animation, only, no_report, no_export):
+    """Draw the figures of RESULTS, write report.html and the exports."""
+    from .render.pipeline import ALL_FIGURES, RenderOptions, render_results
+    from .units import parse_quantity
+
+    figures = tuple(only) or ALL_FIGURES
+    unknown = sorted(set(figures) - set(ALL_FIGURES))
+    if unknown:
+        raise PerfusionError(f"--only: unknown figure {unknown}; choose from {list(ALL_FIGURES)}")
+    if animation == "none":
+        figures = tuple(f for f in figures if f != "animation")
+    try:
+        seconds = tuple(parse_quantity(t, "s") for t in times)
+        pixels = tuple(int(v) for v in size.lower().split("x")) if size else None
+    except ValueError as exc:
+        raise PerfusionError(f"--time/--size: {exc} (e.g. --time '30 min' --size 1600x1000)") from None
+    if pixels is not None and (len(pixels) != 2 or min(pixels) < 64):
+        raise PerfusionError(f"--size {size!r}: give WIDTHxHEIGHT of at least 64 pixels each")
+    options = RenderOptions(figures=figures, field=field, times=seconds or None, size=pixels,
+                            cmap=cmap, camera=camera, animation_format=animation,
+                            report=not no_report, exports=not no_export)
+    _report_rendered(render_results(results, options))
+
+
+def _report_rendered(written: dict) -> None:
+    for name, path in written.items():
+        click.echo(f"  {name:<18} {path}")
 
 
 def _summary(metrics: dict) -> str:
