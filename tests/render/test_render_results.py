@@ -62,3 +62,41 @@ def test_missing_library_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(headless.importlib, "import_module", missing)
     with pytest.raises(RenderingError, match=r"pip install 'perfusion\[render\]'"):
         headless.require("pyvista")
+
+
+def test_render_command(rendered):
+    from click.testing import CliRunner
+
+    from perfusion.cli import main
+
+    directory, _ = rendered
+    done = CliRunner().invoke(main, ["render", str(directory), "--only", "slices", "--time", "20 min",
+                                     "--size", "800x500", "--no-report", "--no-export"])
+    assert done.exit_code == 0, done.output
+    import imageio.v3 as iio
+
+    assert iio.imread(directory / "figures" / "slices.png").shape[:2] == (500, 800)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "big"], "--time/--size"),
+    (["--size", "10x10"], "at least 64 pixels"),
+    (["--only", "movie"], "unknown figure"),
+    (["--time", "soon"], "--time/--size"),
+])
+def test_render_command_errors(rendered, args, message):
+    from click.testing import CliRunner
+
+    from perfusion.cli import main
+
+    done = CliRunner().invoke(main, ["render", str(rendered[0]), *args])
+    assert done.exit_code == 1 and message in done.output and "Traceback" not in done.output
+
+
+def test_render_of_a_folder_that_is_not_a_result(tmp_path):
+    from click.testing import CliRunner
+
+    from perfusion.cli import main
+
+    done = CliRunner().invoke(main, ["render", str(tmp_path)])
+    assert done.exit_code == 1 and "not a complete perfusion results directory" in done.output
