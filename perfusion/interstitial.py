@@ -56,7 +56,8 @@ def solve_interstitial(case, domain: Domain) -> InterstitialField:
     solver = case.solver
     pressure, report = conjugate_gradient(stencil, rhs, be, name="interstitial pressure",
                                           tolerance=solver.tolerance,
-                                          max_iterations=solver.max_iterations)
+                                          max_iterations=solver.max_iterations,
+                                          **solver.preconditioning())
     filtration = xp.where(domain.mask, filtration_coef * (effective - pressure), 0)
     lymph = xp.where(domain.mask, lymph_coef * (pressure - prop("lymphatic_pressure")), 0)
     outflow = be.sum(surface * pressure) * domain.voxel_volume

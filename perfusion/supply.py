@@ -95,7 +95,7 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
         stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
         phi, report = conjugate_gradient(
             stencil, source, be, name=f"supply {spec.name}", tolerance=tolerance,
-            max_iterations=solver.max_iterations, x0=x0)
+            max_iterations=solver.max_iterations, x0=x0, **solver.preconditioning())
         reports.append(report)
         return beta_now, stencil, phi, xp.where(mask, beta_field * phi, 0)
 
@@ -180,7 +180,7 @@ def rescaled_supply(case, domain: Domain, supply: SupplyField, scale, inlet_flow
     phi, report = conjugate_gradient(
         stencil, source, be, name=f"supply {supply.name} (embolised)",
         tolerance=case.solver.tolerance, max_iterations=case.solver.max_iterations,
-        x0=supply.pressure - venous_pressure)
+        x0=supply.pressure - venous_pressure, **case.solver.preconditioning())
     perfusion = xp.where(mask, beta_field * phi, 0)
     inflow = sum(inlet.flow for inlet in inlets)
     delivered = be.sum(perfusion) * domain.voxel_volume

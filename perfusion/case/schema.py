@@ -196,6 +196,18 @@ class SolverSpec(Strict):
     max_iterations: int = Field(20000, ge=1, description="Iteration cap of one elliptic solve.")
     calibration_tolerance: float = Field(
         1e-3, gt=0, lt=1, description="Relative mismatch at which β calibration stops.")
+    preconditioner: Literal["multigrid", "jacobi"] = Field(
+        "multigrid", description="CG preconditioner of elliptic solves: one geometric multigrid "
+        "cycle, or the diagonal (Jacobi: the fallback, iterations grow with the grid).")
+    cycle: Literal["V", "W"] = Field("V", description="Multigrid cycle.")
+    smoothing_steps: int = Field(
+        2, ge=1, le=8, description="Red-black Gauss–Seidel sweeps before and after each "
+        "multigrid coarse-grid correction.")
+
+    def preconditioning(self) -> dict:
+        """The preconditioner keywords of ``perfusion.solvers.cg.conjugate_gradient``."""
+        return {"preconditioner": self.preconditioner, "cycle": self.cycle,
+                "smoothing_steps": self.smoothing_steps}
 
 
 class OutputSpec(Strict):

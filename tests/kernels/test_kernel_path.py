@@ -15,9 +15,9 @@ from cpu_kernels import KERNELS, run_cpu
 from perfusion import run_case
 from perfusion.case import case_from_dict
 from perfusion.kernels import precision_suffix
-from perfusion.ops import cg_update, pointwise, stencil7, transport_rate
+from perfusion.ops import cg_update, mg_smooth, mg_transfer, pointwise, stencil7, transport_rate
 
-OPS = [stencil7, cg_update, transport_rate, pointwise]
+OPS = [stencil7, cg_update, transport_rate, pointwise, mg_smooth, mg_transfer]
 
 
 LAUNCHED: dict[str, int] = {}
@@ -46,8 +46,9 @@ def test_pipeline_through_the_kernels_matches_the_reference(tmp_path, monkeypatc
         monkeypatch.setattr(module, "launch", cpu_launch)
     LAUNCHED.clear()
     kernels = run_case(case, tmp_path / "kernels", backend="numpy").metrics
-    assert set(LAUNCHED) == {"stencil7_apply", "stencil7_diagonal", "cg_update_solution",
-                             "cg_update_direction", "transport_rate", "pointwise_step"}, LAUNCHED
+    assert set(LAUNCHED) == {"stencil7_apply", "stencil7_diagonal", "cg_update_direction",
+                             "mg_smooth", "mg_residual", "mg_restrict", "mg_prolong",
+                             "transport_rate", "pointwise_step"}, LAUNCHED
     assert kernels["mass_balance_error"] < 1e-10
     for key in ("perfusion_mean", "ifp_mean", "auc", "cmax"):
         for name, value in reference[key].items():
@@ -58,3 +59,20 @@ def test_pipeline_through_the_kernels_matches_the_reference(tmp_path, monkeypatc
     for name in ("perfusion", "ifp", "territory", "auc", "c_t"):
         scale = np.abs(first[name]).max()
         assert np.abs(second[name] - first[name]).max() <= 1e-9 * scale, name
+
+
+@pytest.mark.slow
+def test_jacobi_fallback_through_the_kernels_matches_the_reference(tmp_path, monkeypatch):
+    case = case_from_dict({**LIVER, "solver": {"preconditioner": "jacobi"}})
+    reference = run_case(case, tmp_path / "reference", backend="numpy").metrics
+    for module in OPS:
+        monkeypatch.setattr(module, "on_gpu", lambda array: True)
+        monkeypatch.setattr(module, "launch", cpu_launch)
+    LAUNCHED.clear()
+    kernels = run_case(case, tmp_path / "kernels", backend="numpy").metrics
+    assert set(LAUNCHED) == {"stencil7_apply", "stencil7_diagonal", "cg_update_solution",
+                             "cg_update_direction"}, LAUNCHED
+    assert {s["method"] for s in kernels["solver"]["solves"]} == {"jacobi-cg"}
+    for key in ("perfusion_mean", "ifp_mean"):
+        for name, value in reference[key].items():
+            assert kernels[key][name] == pytest.approx(value, rel=1e-9, abs=1e-300), (key, name)
