@@ -132,8 +132,8 @@ def build_multigrid(stencil: Stencil, backend, *, cycle: str = "V",
         raise ValueError(f"multigrid cycle {cycle!r} is unknown: use one of {CYCLES}")
     if smoothing_steps < 1:
         raise ValueError(f"smoothing_steps must be ≥ 1, got {smoothing_steps}")
-    stencils = [Stencil(tuple(t.astype(CYCLE_DTYPE) for t in stencil.faces),
-                        stencil.reaction.astype(CYCLE_DTYPE))]
+    stencils = [Stencil(tuple(t.astype(CYCLE_DTYPE, copy=False) for t in stencil.faces),
+                        stencil.reaction.astype(CYCLE_DTYPE, copy=False))]
     while math.prod(stencils[-1].reaction.shape) > COARSEST_CELLS:
         stencils.append(coarse_stencil(stencils[-1], coarsened_axes(stencils[-1])))
     levels = tuple(Level.build(s) for s in stencils)
