@@ -58,7 +58,7 @@ class Level:
     def build(cls, stencil: Stencil) -> "Level":
         xp = array_module(stencil.reaction)
         nx, ny, nz = stencil.reaction.shape
-        odd = [xp.arange(n, dtype=xp.uint8) % 2 for n in (nx, ny, nz)]
+        odd = [(xp.arange(n) % 2).astype(xp.uint8) for n in (nx, ny, nz)]
         red = (odd[0][:, None, None] ^ odd[1][None, :, None] ^ odd[2]) == 0
         inverse = 1 / stencil.diagonal()
         return cls(stencil, (xp.where(red, inverse, 0), xp.where(red, 0, inverse)))
