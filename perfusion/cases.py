@@ -12,8 +12,15 @@ def cases_dir() -> Path:
 
 
 def builtin_cases() -> dict[str, Path]:
-    """Built-in case names → files."""
-    return {p.stem: p for p in sorted(cases_dir().glob("*.toml"))}
+    """Built-in case names → files (sweep files, with a ``[sweep]`` table, are not cases)."""
+    return {p.stem: p for p in sorted(cases_dir().glob("*.toml")) if not _is_sweep(p)}
+
+
+def _is_sweep(path: Path) -> bool:
+    try:
+        return "sweep" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def describe(path: Path) -> str:

@@ -1,6 +1,6 @@
 """The ``perfusion`` command line: a thin shell over the library (DESIGN §5.2).
 
-``run``, ``validate``, ``info`` and ``cases``. User errors (any
+``run``, ``sweep``, ``validate``, ``info``, ``render`` and ``cases``. User errors (any
 :class:`~perfusion.errors.PerfusionError`) print one paragraph and exit 1; ``--debug``
 shows the traceback instead. Progress goes to stderr through logging.
 """
@@ -57,9 +57,16 @@ def main():
 
 
 @main.command()
-@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Results directory (default: output.dir or results/<case name>).")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run a member of a sweep manifest (with --index) instead of CASE.")
+@click.option("--index", type=int, help="Member index in --manifest (e.g. $SLURM_ARRAY_TASK_ID).")
+@click.option("--checkpoint-every", metavar="TIME",
+              help="Checkpoint the drug loop every TIME of simulated time, e.g. '10 min'.")
+@click.option("--resume", is_flag=True,
+              help="Continue from the last checkpoint in DIR.checkpoint/ (start over if none).")
 @click.option("--backend", type=click.Choice(["auto", "numpy", "cupy"]), help="Array backend.")
 @click.option("--precision", type=click.Choice(["float64", "float32"]), help="Working precision.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -70,13 +77,22 @@ def main():
 @click.option("--render", "render_after", is_flag=True,
               help="Also draw the figures, the report and the exports (perfusion render).")
 @_common
-def run(case, output, backend, precision, overrides, quiet, skip_memory_check, render_after):
-    """Run CASE and write its results directory."""
-    from .case import load_case
+def run(case, output, manifest, index, checkpoint_every, resume, backend, precision, overrides,
+        quiet, skip_memory_check, render_after):
+    """Run CASE (or member --index of --manifest) and write its results directory."""
     from .pipeline import run_case
 
-    result = run_case(load_case(case, overrides), output, backend=backend, precision=precision,
-                      check_memory=not skip_memory_check)
+    every = None
+    if checkpoint_every is not None:
+        from .units import parse_quantity
+
+        try:
+            every = parse_quantity(checkpoint_every, "s")
+        except ValueError as exc:
+            raise PerfusionError(f"--checkpoint-every: {exc} (e.g. '10 min')") from None
+    result = run_case(_case_to_run(case, manifest, index, overrides), output, backend=backend,
+                      precision=precision, check_memory=not skip_memory_check,
+                      checkpoint_every=every, resume=resume)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
     if render_after:
@@ -123,6 +139,84 @@ def render(results, field, times, size, cmap, camera, animation, only, no_report
                             cmap=cmap, camera=camera, animation_format=animation,
                             report=not no_report, exports=not no_export)
     _report_rendered(render_results(results, options))
+
+
+def _case_to_run(case, manifest, index, overrides):
+    """The case of ``perfusion run``: CASE, or member ``index`` of a sweep manifest."""
+    from .case import load_case
+
+    if manifest is None:
+        if case is None or index is not None:
+            raise PerfusionError("give a CASE file, or --manifest MANIFEST with --index N")
+        return load_case(case, overrides)
+    if case is not None or index is None:
+        raise PerfusionError("--manifest needs --index N and no CASE argument")
+    from .case.loader import case_from_dict
+    from .sweep.slurm import manifest_entry
+
+    entry = manifest_entry(manifest, index)
+    return case_from_dict(entry["case"], source=entry["source"], overrides=overrides)
+
+
+@main.command()
+@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Sweep folder (default: sweep.output or results/<sweep name>).")
+@click.option("--executor", type=click.Choice(["local", "slurm", "serial"]), default="local",
+              show_default=True, help="Where members run (Dask LocalCluster, SLURMCluster, here).")
+@click.option("--workers", type=int, help="Dask workers (local: default one per GPU or core; "
+              "slurm: jobs).")
+@click.option("--emit", type=click.Choice(["slurm-array"]),
+              help="Write the manifest and an sbatch job-array script instead of running.")
+@click.option("--summary-only", is_flag=True, help="Only rewrite the summary from the folders.")
+@click.option("--backend", type=click.Choice(["auto", "numpy", "cupy"]), help="Array backend.")
+@click.option("--account", help="SLURM account (overrides [slurm] account).")
+@click.option("--partition", help="SLURM partition (overrides [slurm] partition).")
+@click.option("--walltime", help="SLURM wall time HH:MM:SS (overrides [slurm] walltime).")
+@click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
+@_common
+def sweep(sweep_file, output, executor, workers, emit, summary_only, backend, account,
+          partition, walltime, quiet):
+    """Run every member of SWEEP_FILE not yet complete, and write DIR/summary.csv."""
+    from .sweep import load_sweep, run_sweep, summarize, write_job_array
+
+    loaded = load_sweep(sweep_file)
+    output = (output or loaded.default_output()).resolve()
+    slurm = loaded.spec.slurm.model_copy(update={k: v for k, v in [
+        ("account", account), ("partition", partition), ("walltime", walltime)] if v})
+    click.echo(f"{sweep_file}: {len(loaded.members)} members, varying {', '.join(loaded.varied)}")
+    if emit == "slurm-array":
+        from .sweep.runner import pending_members
+
+        indices = [m.index for m in pending_members(loaded, output)]
+        if not indices:
+            click.echo("every member is complete; nothing to submit")
+            return
+        manifest, script = write_job_array(_with_slurm(loaded, slurm), output, indices, backend)
+        click.echo(f"manifest: {manifest}\njob array ({len(indices)} tasks): {script}\n"
+                   f"submit with: sbatch {script}; then: perfusion sweep {sweep_file} -o "
+                   f"{output} --summary-only")
+        return
+    if summary_only:
+        result = summarize(loaded, output)
+    else:
+        result = run_sweep(loaded, output, executor=executor, workers=workers, backend=backend,
+                           slurm=slurm)
+    done = sum(r["status"] == "done" for r in result.rows)
+    click.echo(f"{done} of {len(result.rows)} members complete ({len(result.ran)} run now)")
+    for index, error in sorted(result.failed.items()):
+        click.echo(f"  member {index:04d} failed: {error}")
+    for name, path in result.files.items():
+        click.echo(f"  {name:<12} {path}")
+    if result.failed:
+        sys.exit(1)
+
+
+def _with_slurm(loaded, slurm):
+    """The sweep with its ``[slurm]`` settings replaced (command-line overrides)."""
+    import dataclasses
+
+    return dataclasses.replace(loaded, spec=loaded.spec.model_copy(update={"slurm": slurm}))
 
 
 def _report_rendered(written: dict) -> None:

@@ -45,8 +45,13 @@ def default_output_dir(case: Case) -> Path:
 
 def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
              backend: str | None = None, precision: str | None = None,
-             check_memory: bool = True) -> RunResult:
+             check_memory: bool = True, checkpoint_every: float | None = None,
+             resume: bool = False) -> RunResult:
     """Run a case end to end and write its results directory.
+
+    ``checkpoint_every`` [s of simulated time] saves the drug loop into ``<DIR>.checkpoint/``
+    at that interval; ``resume`` continues from the last checkpoint there (the results equal
+    an uninterrupted run's bit for bit) — see :mod:`perfusion.checkpoint`.
 
     With ``check_memory`` (the default) a run whose memory estimate exceeds the free device
     or host memory is refused before anything is allocated
@@ -70,7 +75,8 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     if memory is not None and check_memory:
         check_fits(memory, be)
     try:
-        return _run(case, be, output_dir)
+        return _run(case, be, output_dir, _checkpointer(case, be, output_dir,
+                                                        checkpoint_every, resume))
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
@@ -92,7 +98,16 @@ def _out_of_memory_message(exc: BaseException, memory: MemoryEstimate | None, be
             f"({be.name}, {be.precision}). {remedies(memory, be)}")
 
 
-def _run(case: Case, be: Backend, output_dir: Path) -> RunResult:
+def _checkpointer(case, be, output_dir, every, resume):
+    """A :class:`~perfusion.checkpoint.Checkpointer` when asked for (and a drug to run)."""
+    if (every is None and not resume) or not case.infusion:
+        return None
+    from .checkpoint import Checkpointer, checkpoint_dir, fingerprint
+
+    return Checkpointer(checkpoint_dir(output_dir), every, fingerprint(case, be), resume=resume)
+
+
+def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResult:
     """The stages of :func:`run_case` (its own frame, so an error can release the arrays)."""
     timings = {}
     start = time.perf_counter()
@@ -105,7 +120,7 @@ def _run(case: Case, be: Backend, output_dir: Path) -> RunResult:
         raise GeometryError(f"{case_source(case)}: {exc}") from None
     drug = None
     if case.infusion:
-        drug = run_drug(case, domain, steady)
+        drug = run_drug(case, domain, steady, checkpoint)
         timings["drug"] = time.perf_counter() - start - sum(timings.values())
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
@@ -118,5 +133,7 @@ def _run(case: Case, be: Backend, output_dir: Path) -> RunResult:
         output_dir, resolved=resolved_case(case, domain, provenance),
         metrics=metrics, fields=steady_fields(domain, steady), domain=domain,
         histories=residual_histories(steady), drug=drug)
+    if checkpoint is not None:
+        checkpoint.remove()
     log.info("results written to %s", directory)
     return RunResult(directory=directory, metrics=metrics)

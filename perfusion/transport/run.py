@@ -4,7 +4,9 @@
 (and the embolised one), chooses the time grid and runs the loop with the exposure,
 time-series and snapshot observers. The step is ``simulation.max_step`` (resolution of
 exchange and infusion), shortened to a tenth of ``V_1/Q_p`` where the body–tissue coupling
-(``c_sys`` lagged over a step) needs it; transport sub-steps are reported with their limit.
+(``c_sys`` lagged over a step) needs it; transport sub-steps are reported with their limit. With a ``checkpoint``
+(:class:`perfusion.checkpoint.Checkpointer`) each route continues from its saved state and
+saves its state as it goes.
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ def choose_step(case, problem, pk) -> tuple[float, str]:
     return step, reason
 
 
-def run_drug(case, domain, steady) -> DrugResult:
+def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     """Run the case's drug protocol (and its IV comparator) on ``steady``."""
     drug = resolve_drug(case)
     pk, pk_sources = resolve_systemic(case)
@@ -82,23 +84,30 @@ def run_drug(case, domain, steady) -> DrugResult:
             "transport_stable_step_s": problem.stable_step}
     log.info("drug %s: %d steps of ≤ %.0f s (%s); transport stable step %.3g s", drug.name,
              len(ends), max_step, reason, problem.stable_step)
-    arterial = _run_route(case, domain, problem, schedule, pk, ends, events, outputs)
+    arterial = _run_route(case, domain, problem, schedule, pk, ends, events, outputs,
+                          "arterial", checkpoint)
     intravenous = None
     if case.simulation.compare_iv:
         log.info("IV comparator")
         intravenous = _run_route(case, domain, problem, schedule.as_intravenous(), pk, ends,
-                                 events, None)
+                                 events, None, "intravenous", checkpoint)
     return DrugResult(drug=drug, pk=pk, pk_sources=pk_sources, schedule=schedule,
                       arterial=arterial, intravenous=intravenous, step=step)
 
 
-def _run_route(case, domain, problem, schedule, pk, ends, events, outputs) -> RouteResult:
+def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route,
+               checkpoint) -> RouteResult:
     start = time.perf_counter()
     exposure = Exposure(domain, exposure_target(case, domain), case.exposure.concentration_threshold)
     series = TimeSeries(domain, pk)
     snapshots = Snapshots(domain, outputs) if outputs is not None else None
     observers = [exposure, series] + ([snapshots] if snapshots is not None else [])
-    free, bound, body, budget = simulate(domain, problem, schedule, pk, ends, observers, events)
+    start_state, hook = None, None
+    if checkpoint is not None:
+        start_state = checkpoint.restore(route, domain.backend, exposure, series, snapshots)
+        hook = checkpoint.hook(route, domain.backend, exposure, series, snapshots, ends)
+    free, bound, body, budget = simulate(domain, problem, schedule, pk, ends, observers, events,
+                                         start=start_state, checkpoint=hook)
     tissue = domain.backend.sum(free + bound) * domain.voxel_volume
     error = budget.error(tissue, body)
     if error > 1e-8:

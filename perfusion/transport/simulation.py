@@ -11,6 +11,9 @@ infusion rates are constant within it; ``c_sys`` is taken at ``t₀``):
 Lie splitting, first order in Δt; every sub-step moves mass between named terms only, so
 ``infused = tissue + body + eliminated`` holds to round-off (DESIGN §2.4 mass budget).
 Observers receive every step (time series, exposure, outputs); physics never touches files.
+A ``checkpoint`` callback receives the :class:`LoopState` after the observers, and a run
+restarted from a saved ``start`` state takes exactly the steps the uninterrupted run would
+have taken from there (so its fields are bitwise equal).
 """
 from __future__ import annotations
 
@@ -60,20 +63,43 @@ class StepView:
     problem: object = field(repr=False, default=None)
 
 
-def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None):
-    """Run the drug loop over ``step_ends``; ``events`` maps times to new problems."""
+@dataclass
+class LoopState:
+    """Where the loop stands after ``number`` steps, at ``t0`` (what a checkpoint holds)."""
+
+    number: int
+    t0: float
+    free: object
+    bound: object
+    body: BodyState
+    budget: Budget
+    events_applied: int = 0   # how many ``events`` (embolisation problems) are in force
+
+
+def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None, *,
+             start: LoopState | None = None, checkpoint=None):
+    """Run the drug loop over ``step_ends``; ``events`` maps times to new problems.
+
+    ``start`` continues a saved loop (its observers restored by the caller);
+    ``checkpoint(state)`` is called after every step.
+    """
     be, xp = domain.backend, domain.backend.xp
     volume = domain.voxel_volume
-    free = xp.zeros(domain.shape, dtype=be.dtype)
-    bound = xp.zeros_like(free)
-    body, budget = BodyState(), Budget()
-    events = dict(events or {})
-    t0 = 0.0
+    events = dict(sorted((events or {}).items()))
+    if start is None:
+        start = LoopState(0, 0.0, xp.zeros(domain.shape, dtype=be.dtype), None, BodyState(),
+                          Budget())
+        start.bound = xp.zeros_like(start.free)
+    free, bound, body, budget, t0 = start.free, start.bound, start.body, start.budget, start.t0
+    applied = start.events_applied
+    for _ in range(applied):
+        problem = events.pop(next(iter(events)))
     report_every = max(1, len(step_ends) // 10)
-    for number, t1 in enumerate(step_ends, start=1):
-        t1 = float(t1)
+    for number in range(start.number + 1, len(step_ends) + 1):
+        t1 = float(step_ends[number - 1])
         for time in [t for t in events if t <= t0 + 1e-9]:
             problem = events.pop(time)
+            applied += 1
             log.info("t = %.1f min: perfusion changed (embolisation)", t0 / 60)
         dt = t1 - t0
         rate_ia, rate_iv = schedule.mean_rate(IA, t0, t1), schedule.mean_rate(IV, t0, t1)
@@ -100,6 +126,8 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
                         tissue_amount=be.sum(free + bound) * volume, problem=problem)
         for observer in observers:
             observer(view)
+        if checkpoint is not None:
+            checkpoint(LoopState(number, t1, free, bound, body, budget, applied))
         if number % report_every == 0:
             log.info("t = %.0f of %.0f min (%d%%), c_sys %.3g kg/m³, budget error %.1e", t1 / 60,
                      step_ends[-1] / 60, 100 * number // len(step_ends), view.systemic,

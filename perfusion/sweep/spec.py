@@ -1,0 +1,307 @@
+"""Sweep files: a base case, fixed overrides, a grid of values and sampled parameters.
+
+```toml
+[sweep]
+name = "catheter-sweep"
+base = "liver_hai.toml"                     # relative to the sweep file
+set = ["grid.shape=[32,28,24]"]             # fixed overrides, --set syntax
+output = "results/catheter-sweep"           # default: results/<name>
+
+[grid]                                      # Cartesian product of the lists
+"catheter.inlets" = [["right"], ["left"]]
+"infusion.0.duration" = ["30 min", "2 h"]
+
+[samples]                                   # seeded samples (crossed with the grid)
+method = "latin-hypercube"                  # random | latin-hypercube | sobol (Saltelli)
+count = 32
+seed = 7
+[samples.parameters."tissue.tumor.perfusion"]
+distribution = "uniform"                    # uniform | log-uniform (low, high) | normal (mean, std)
+low = 20
+high = 60
+unit = "mL/min/(100 mL)"
+
+[slurm]                                     # for --executor slurm and --emit slurm-array
+account = "…"
+partition = "gpu"
+walltime = "02:00:00"
+```
+
+Every member is expanded into a complete raw case and validated before anything runs; any
+problem is one :class:`SweepError` naming the file, the key and the fix (or the member).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import tomllib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Optional
+
+import pydantic
+import tomli_w
+from pydantic import Field
+
+from ..case.introspect import model_of
+from ..case.loader import apply_override, case_from_dict
+from ..case.schema import Case
+from ..errors import CaseError, PerfusionError
+from ..units import parse_quantity
+
+
+class SweepError(PerfusionError):
+    """A sweep file that cannot be run; the message names the file, the key and the fix."""
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class SweepInfo(_Strict):
+    name: str = Field(description="Name of the sweep (results/<name> by default).")
+    base: str = Field(description="The base case file, relative to the sweep file.")
+    set: list[str] = Field([], description="Overrides applied to every member (--set syntax).")
+    output: Optional[str] = Field(None, description="Results folder, relative to the sweep file.")
+    backend: Optional[Literal["auto", "numpy", "cupy"]] = Field(None, description="Array backend.")
+    checkpoint_every: Optional[str] = Field(
+        None, description="Checkpoint each member's drug loop every this much simulated time.")
+
+
+class Distribution(_Strict):
+    distribution: Literal["uniform", "log-uniform", "normal"] = Field(description="Sampling law.")
+    low: Optional[float] = Field(None, description="Lower bound (uniform, log-uniform).")
+    high: Optional[float] = Field(None, description="Upper bound (uniform, log-uniform).")
+    mean: Optional[float] = Field(None, description="Mean (normal).")
+    std: Optional[float] = Field(None, description="Standard deviation (normal).")
+    unit: str = Field("", description="Unit appended to each value, e.g. 'mL/min/(100 mL)'.")
+
+    @pydantic.model_validator(mode="after")
+    def _bounds(self):
+        if self.distribution == "normal":
+            if self.mean is None or self.std is None:
+                raise ValueError("a normal distribution needs mean and std")
+            if self.std <= 0:
+                raise ValueError(f"std must be positive, got {self.std}")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.distribution} distribution needs low and high")
+        if not self.low < self.high:
+            raise ValueError(f"empty range: low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "log-uniform" and self.low <= 0:
+            raise ValueError(f"log-uniform needs low > 0, got {self.low}")
+        return self
+
+
+class Samples(_Strict):
+    method: Literal["random", "latin-hypercube", "sobol"] = Field(
+        "latin-hypercube", description="Sampling design (sobol: Saltelli design for Sobol indices).")
+    count: int = Field(description="Number of samples (sobol: base samples N, N·(D+2) members).")
+    seed: int = Field(0, description="Seed: the same seed gives the same members.")
+    parameters: dict[str, Distribution] = Field(description="Dotted case key → distribution.")
+
+    @pydantic.field_validator("count")
+    @classmethod
+    def _positive(cls, value):
+        if value <= 0:
+            raise ValueError(f"the sample count must be at least 1, got {value}")
+        return value
+
+    @pydantic.field_validator("parameters")
+    @classmethod
+    def _some(cls, value):
+        if not value:
+            raise ValueError("give at least one parameter to sample")
+        return value
+
+
+class Slurm(_Strict):
+    account: Optional[str] = Field(None, description="SLURM account (--account).")
+    partition: Optional[str] = Field(None, description="SLURM partition (--partition).")
+    walltime: str = Field("01:00:00", description="Wall time per job (HH:MM:SS).")
+    gpus_per_worker: int = Field(1, ge=0, description="GPUs per worker/task (--gres=gpu:N).")
+    cores: int = Field(4, ge=1, description="CPU cores per worker/task.")
+    memory: str = Field("16GB", description="Memory per worker/task.")
+    workers: int = Field(4, ge=1, description="Workers (jobs) of the dask-jobqueue cluster.")
+
+
+class SweepFile(_Strict):
+    sweep: SweepInfo
+    grid: dict[str, list] = Field({}, description="Dotted case key → list of values (crossed).")
+    samples: Optional[Samples] = None
+    slurm: Slurm = Slurm()
+
+    @pydantic.field_validator("grid")
+    @classmethod
+    def _non_empty(cls, value):
+        empty = [key for key, values in value.items() if not values]
+        if empty:
+            raise ValueError(f"{empty[0]!r} has an empty list of values; give at least one")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _something(self):
+        if not self.grid and self.samples is None:
+            raise ValueError("nothing to vary: add a [grid] or a [samples] table")
+        return self
+
+
+@dataclass(frozen=True)
+class Member:
+    """One fully resolved member: its raw case (validated) and what was varied."""
+
+    index: int
+    parameters: dict
+    case: dict
+    source: str
+
+    @property
+    def key(self) -> str:
+        """Fingerprint of the member's case (a changed member is re-run)."""
+        text = json.dumps(self.case, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "parameters": self.parameters, "key": self.key,
+                "source": self.source, "case": self.case}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A loaded sweep file and its members."""
+
+    path: Path
+    spec: SweepFile
+    members: list[Member]
+    unit_samples: object = None   # the unit-hypercube design of sampled parameters (or None)
+
+    @property
+    def varied(self) -> list[str]:
+        return [*self.spec.grid, *(self.spec.samples.parameters if self.spec.samples else {})]
+
+    @property
+    def sampled(self) -> list[str]:
+        return list(self.spec.samples.parameters) if self.spec.samples else []
+
+    def default_output(self) -> Path:
+        if self.spec.sweep.output:
+            return (self.path.parent / self.spec.sweep.output).resolve()
+        return Path("results") / self.spec.sweep.name
+
+    @property
+    def checkpoint_every(self) -> float | None:
+        every = self.spec.sweep.checkpoint_every
+        return None if every is None else parse_quantity(every, "s")
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read, check and expand a sweep file; every member is validated as a case."""
+    from .sampling import sample_values
+
+    path = Path(path)
+    if not path.is_file():
+        raise SweepError(f"{path}: sweep file not found; check the path")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{path}: not valid TOML ({exc}); fix the syntax at that line") from None
+    try:
+        spec = SweepFile.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise SweepError(_format(exc, path)) from None
+    for table, keys in [("grid", spec.grid), ("samples.parameters",
+                                              spec.samples.parameters if spec.samples else {})]:
+        for key in keys:
+            problem = key_problem(key)
+            if problem:
+                raise SweepError(f"{path}: {table}.{key!r}: {problem}")
+    if spec.sweep.checkpoint_every is not None:
+        try:
+            parse_quantity(spec.sweep.checkpoint_every, "s")
+        except ValueError as exc:
+            raise SweepError(f"{path}: sweep.checkpoint_every: {exc} (e.g. \"10 min\")") from None
+    base = (path.parent / spec.sweep.base).resolve()
+    if not base.is_file():
+        raise SweepError(f"{path}: sweep.base: case file {str(base)!r} not found; give a path "
+                         "relative to the sweep file")
+    try:
+        base_raw = tomllib.loads(base.read_text(encoding="utf-8"))
+        for override in spec.sweep.set:
+            apply_override(base_raw, override, base)
+    except (tomllib.TOMLDecodeError, CaseError) as exc:
+        raise SweepError(f"{path}: sweep.base/sweep.set: {exc}") from None
+    grid_rows = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
+    sample_rows, unit = [{}], None
+    if spec.samples is not None:
+        sample_rows, unit = sample_values(spec.samples)
+    members = []
+    for index, (grid_row, sample_row) in enumerate(itertools.product(grid_rows, sample_rows)):
+        parameters = {**grid_row, **sample_row}
+        members.append(_member(path, base, base_raw, index, parameters, spec.sweep.name))
+    return Sweep(path=path, spec=spec, members=members, unit_samples=unit)
+
+
+def _member(path: Path, base: Path, base_raw: dict, index: int, parameters: dict,
+            name: str) -> Member:
+    raw = copy.deepcopy(base_raw)
+    shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+    try:
+        for key, value in parameters.items():
+            apply_override(raw, f"{key}={toml_value(value)}", base)
+        raw.setdefault("case", {})["name"] = f"{name}-{index:04d}"
+        case_from_dict(raw, source=base)
+    except CaseError as exc:
+        raise SweepError(f"{path}: member {index} ({shown}) is not a valid case — nothing was "
+                         f"run:\n{exc}") from None
+    return Member(index=index, parameters=parameters, case=raw, source=str(base))
+
+
+def toml_value(value) -> str:
+    """A value as TOML text (what --set takes)."""
+    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+
+
+def key_problem(key: str) -> str | None:
+    """Why the dotted ``key`` is not a case key (None when it is)."""
+    model: typing.Any = Case
+    parts = key.split(".")
+    position = 0
+    while position < len(parts):
+        part = parts[position]
+        if model is None:
+            if all(p.isdigit() for p in parts[position:]):
+                return None
+            return f"{'.'.join(parts[:position])} is a value, it has no key {part!r}"
+        if part not in model.model_fields:
+            where = ".".join(parts[:position]) or "the case"
+            return (f"not a case key: {where} has no {part!r}; allowed there: "
+                    f"{', '.join(model.model_fields)}")
+        model, origin = model_of(model.model_fields[part].annotation)
+        position += 1
+        if model is not None and origin in (list, tuple, dict):
+            if position >= len(parts):
+                return None
+            if origin in (list, tuple) and not parts[position].isdigit():
+                return f"{'.'.join(parts[:position])} is a list: give an index, e.g. {key.split('.')[0]}.0"
+            position += 1
+    return None
+
+
+def _format(exc: pydantic.ValidationError, path: Path) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; remove it or check the spelling (see perfusion.sweep.spec)"
+        elif error["type"] == "missing":
+            message = "required key is missing; add it"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] != "value_error" and "input" in error:
+                message += f" (got {error['input']!r})"
+        lines.append(f"  {key}: {message}")
+    count = len(lines)
+    return f"{path}: {count} problem{'s' if count > 1 else ''} in the sweep file:\n" + "\n".join(lines)
