@@ -17,7 +17,8 @@ runs (tests/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
   lymph coefficients, effective pressure, surface term, 3 faces + reaction, rhs, CG 8,
   p_i, J_v, lymph, outflow, 3 face + 3 cell velocities, temporaries): ``(7S + 28) w``.
 * drug, in a step of the last route: the steady state, ``(7S + 13) w``; the tissue problem
-  16 w (3 diffusion + 3 velocity faces, outflow, 1/v_e ×2, 5 exchange coefficients, v_e,
+  22 w (3 diffusion + 3 velocity faces and their 6 hybrid-flux coefficients, outflow,
+  1/v_e ×2, 5 exchange coefficients, v_e,
   v_p) + 12 bytes (k_e in float64, flags), twice with embolisation (+ 10 w: re-solved
   supply, F, territory); per route kept the exposure, 16 + ℓ + 2C bytes (AUC, Cmax in
   float64, previous C_t, class masks); the loop, 36 ℓ on NumPy (m, c, c_p, the last step's
@@ -122,7 +123,7 @@ def _stages(n: dict, backend: str, w: int) -> list[tuple[float, float]]:
               ((7 * S + 28) * w + 2, 9.0)]
     if not n["drug"]:
         return [*stages, (kept, 1 + 128 + copies)]
-    problems = (1 + n["emb"]) * (16 * w + 12) + n["emb"] * 10 * w
+    problems = (1 + n["emb"]) * (22 * w + 12) + n["emb"] * 10 * w
     loop = 36 * loop_bytes if backend == "numpy" else 20 * w
     return [*stages, (kept + problems + exposures + loop, 1 + 12 * T),
             (kept + exposures, 1 + 24 * T + 128 + copies)]

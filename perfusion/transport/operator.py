@@ -37,6 +37,8 @@ class TransportOperator:
     velocity: tuple              # U_f per axis [1/s], + along the axis
     surface_outflow: object      # r_out per cell [1/s]
     inverse_ve: object = field(repr=False)  # 1/v_e in tissue, 0 outside
+    lower: tuple = field(repr=False, default=())   # A_f per axis: flux = A_f c_a − B_f c_b
+    upper: tuple = field(repr=False, default=())   # B_f per axis
 
     @classmethod
     def build(cls, xp, effective_diffusivity, mask, spacing, face_velocity, surface_outflow,
@@ -46,12 +48,15 @@ class TransportOperator:
         velocity = tuple(u / h for u, h in zip(face_velocity, spacing))
         inverse = xp.where(mask, 1.0 / xp.where(mask, extracellular_fraction, 1), 0)
         dtype = inverse.dtype
-        return cls(tuple(d.astype(dtype) for d in diffusion), tuple(u.astype(dtype) for u in velocity),
-                   xp.where(mask, surface_outflow, 0).astype(dtype), inverse)
+        diffusion = tuple(d.astype(dtype) for d in diffusion)
+        velocity = tuple(u.astype(dtype) for u in velocity)
+        pairs = [transport_rate.face_coefficients(d, u) for d, u in zip(diffusion, velocity)]
+        return cls(diffusion, velocity, xp.where(mask, surface_outflow, 0).astype(dtype), inverse,
+                   lower=tuple(a for a, _ in pairs), upper=tuple(b for _, b in pairs))
 
     def rate(self, m):
         """(dm/dt, surface loss rate per cell) for the state ``m`` (``ops.transport_rate``)."""
-        return transport_rate.rate(*self.diffusion, *self.velocity, self.surface_outflow,
+        return transport_rate.rate(*self.lower, *self.upper, self.surface_outflow,
                                    self.inverse_ve, m)
 
     def stable_step(self, xp) -> float:

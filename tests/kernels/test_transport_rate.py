@@ -21,13 +21,24 @@ def _inputs(shape, dtype, seed=0):
     outflow = (rng.random(shape) * (rng.random(shape) > 0.7) * mask).astype(dtype)
     inverse_ve = np.where(mask, 1 / (0.1 + 0.5 * rng.random(shape)), 0).astype(dtype)
     m = (rng.random(shape) * mask).astype(dtype)
-    return (*diffusion, *velocity, outflow, inverse_ve, m)
+    pairs = [transport_rate.face_coefficients(d, u) for d, u in zip(diffusion, velocity)]
+    central = [np.abs(u) <= 2 * d for u, d in zip(velocity, diffusion)]
+    assert any(c.any() for c in central) and any((~c).any() for c in central)  # both schemes
+    return (*(a for a, _ in pairs), *(b for _, b in pairs), outflow, inverse_ve, m)
+
+
+def test_face_coefficients_are_the_hybrid_scheme():
+    """f = A c_a − B c_b equals D(c_a − c_b) + U ĉ with ĉ central (Pe ≤ 2) or upwind."""
+    d = np.array([1.0, 1.0, 1.0, 1.0])
+    u = np.array([1.5, -1.5, 3.0, -3.0])
+    a, b = transport_rate.face_coefficients(d, u)
+    ca, cb = 2.0, 0.5
+    expected = d * (ca - cb) + u * np.array([(ca + cb) / 2, (ca + cb) / 2, ca, cb])
+    assert np.allclose(a * ca - b * cb, expected, rtol=1e-15)
 
 
 def test_rate_on_cpu_shim(shape, dtype):
     args = _inputs(shape, dtype)
-    central = [np.abs(u) <= 2 * d for u, d in zip(args[3:6], args[:3])]
-    assert any(c.any() for c in central) and any((~c).any() for c in central)
     dm, loss = np.empty_like(args[-1]), np.empty_like(args[-1])
     suffix = "f64" if dtype == np.float64 else "f32"
     run_cpu(FILE, f"transport_rate_{suffix}", dm.size, *args, dm, loss, *shape)
