@@ -61,7 +61,8 @@ def test_outputs_at_exact_times(hai):
     expected = np.arange(1, 7) * 1200.0
     assert np.array_equal(fields["drug_times"], expected)
     assert fields["c_t"].shape == (6, *fields["labels"].shape)
-    assert fields["auc"].shape == fields["labels"].shape
+    assert fields["auc"].shape == fields["labels"].shape == fields["auc_iv"].shape
+    assert fields["auc"][fields["labels"] == 2].mean() > fields["auc_iv"][fields["labels"] == 2].mean()
     pvd = (hai.directory / "fields" / "drug.pvd").read_text()
     assert pvd.count("<DataSet") == 6 and 'timestep="7200' in pvd
     snapshot = read_vti(hai.directory / "fields" / "drug_0005.vti")

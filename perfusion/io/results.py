@@ -78,6 +78,8 @@ def write_drug_outputs(partial: Path, drug, domain) -> dict[str, np.ndarray]:
     host = domain.backend.to_host
     exposure = drug.arterial.exposure
     arrays = {"auc": host(exposure.auc), "cmax": host(exposure.cmax)}
+    if drug.intravenous is not None:
+        arrays["auc_iv"] = host(drug.intravenous.exposure.auc)
     entries = []
     snapshots = drug.arterial.snapshots.taken
     for number, (time, fields) in enumerate(snapshots):
