@@ -8,9 +8,11 @@
 // The caller passes w = D⁻¹ on the cells of one colour ((i + j + k) mod 2 = c) and 0 on the
 // others: a cell of one colour has neighbours of the other colour only, so this is an exact
 // Gauss–Seidel half-sweep and the in-place update is race-free.
-// Layout: C order, (nx, ny, nz), k fastest; face arrays as in stencil7.cu (one entry fewer
-// along their axis). Boundary: no faces on the grid box (no flux); masked-out voxels carry
-// T = 0 and d = 1. One thread per voxel, 1-D grid; no shared memory.
+// Layout: C order, (nx, ny, nz), k fastest; voxel index v = (i ny + j) nz + k. Unlike
+// stencil7.cu the face arrays have the grid's shape: T_a[v] couples v with v + s_a
+// (s = (ny nz, nz, 1)) and is zero on the last layer along a. Boundary: no faces on the grid
+// box (no flux); masked-out voxels carry T = 0 and d = 1. One thread per voxel, 1-D grid; no
+// shared memory.
 
 template <typename T>
 __device__ __forceinline__ T residual_at(const T* __restrict__ tx, const T* __restrict__ ty,
@@ -22,12 +24,10 @@ __device__ __forceinline__ T residual_at(const T* __restrict__ tx, const T* __re
     T ax = d[v] * xi;
     if (i > 0) ax += tx[v - sx] * (xi - x[v - sx]);
     if (i < nx - 1) ax += tx[v] * (xi - x[v + sx]);
-    long long fy = ((long long)i * (ny - 1) + j) * nz + k;
-    if (j > 0) ax += ty[fy - nz] * (xi - x[v - nz]);
-    if (j < ny - 1) ax += ty[fy] * (xi - x[v + nz]);
-    long long fz = ((long long)i * ny + j) * (nz - 1) + k;
-    if (k > 0) ax += tz[fz - 1] * (xi - x[v - 1]);
-    if (k < nz - 1) ax += tz[fz] * (xi - x[v + 1]);
+    if (j > 0) ax += ty[v - nz] * (xi - x[v - nz]);
+    if (j < ny - 1) ax += ty[v] * (xi - x[v + nz]);
+    if (k > 0) ax += tz[v - 1] * (xi - x[v - 1]);
+    if (k < nz - 1) ax += tz[v] * (xi - x[v + 1]);
     return b[v] - ax;
 }
 

@@ -3,30 +3,40 @@
     residual:  r_i = b_i − (A x)_i
     smooth:    x_i ← x_i + w_i (b_i − (A x)_i)       where w_i ≠ 0
 
-with ``(A x)_i = d_i x_i + Σ_a Σ_{j = i ± e_a} T_a,ij (x_i − x_j)``. The smoother of
-``perfusion.solvers.multigrid`` passes ``w = D⁻¹`` (``D`` the diagonal of ``A``) on the cells
-of one colour, ``(i + j + k) mod 2 = c``, and 0 on the others: a cell of one colour has
-neighbours of the other colour only, so this is an exact Gauss–Seidel half-sweep, and the
-kernel updates in place without races. (The weights carry the colour so that the NumPy
-update is two contiguous passes instead of strided ones.)
+with ``(A x)_i = d_i x_i + Σ_a Σ_{j = i ± e_a} T_a,ij (x_i − x_j)``. Unlike ``stencil7``,
+the face arrays here have the grid's shape: ``T_a[i]`` couples cell ``i`` with ``i + e_a``
+and is zero on the last layer along ``a``. On the flattened C-ordered grid every face is
+then the pair ``(v, v + s_a)`` (strides ``s = (n_y n_z, n_z, 1)``; the pairs that wrap
+into the next row have ``T = 0``), so the NumPy reference works on contiguous 1-D slices,
+about twice as fast as 3-D views.
+
+The smoother of ``perfusion.solvers.multigrid`` passes ``w = D⁻¹`` (``D`` the diagonal of
+``A``) on the cells of one colour, ``(i + j + k) mod 2 = c``, and 0 on the others: a cell
+of one colour has neighbours of the other colour only, so this is an exact Gauss–Seidel
+half-sweep, and the kernel updates in place without races. (The weights carry the colour
+so that the NumPy update is two contiguous passes instead of strided ones.)
 """
 from __future__ import annotations
 
 from ..kernels import launch
-from . import array_module, axis_slice, on_gpu
+from . import array_module, on_gpu
+
+
+def strides(shape) -> tuple[int, int, int]:
+    """Distance between face neighbours along each axis in the flattened C-ordered grid."""
+    return shape[1] * shape[2], shape[2], 1
 
 
 def residual_reference(tx, ty, tz, d, b, x):
     """``b − A x`` written against the array module (NumPy or CuPy)."""
     r = d * x
-    xp = array_module(x)
-    xp.subtract(b, r, out=r)
-    for axis, t in enumerate((tx, ty, tz)):
-        lo, hi = axis_slice(axis, None, -1), axis_slice(axis, 1, None)
-        flux = x[lo] - x[hi]
-        flux *= t
-        r[lo] -= flux
-        r[hi] += flux
+    array_module(x).subtract(b, r, out=r)
+    flat_x, flat_r = x.reshape(-1), r.reshape(-1)
+    for t, s in zip((tx, ty, tz), strides(x.shape)):
+        flux = flat_x[:-s] - flat_x[s:]
+        flux *= t.reshape(-1)[:-s]
+        flat_r[:-s] -= flux
+        flat_r[s:] += flux
     return r
 
 

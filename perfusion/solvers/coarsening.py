@@ -1,6 +1,8 @@
-"""Coarse operators of the multigrid hierarchy (``perfusion.solvers.multigrid``).
+"""Operators of the multigrid hierarchy (``perfusion.solvers.multigrid``) and their coarsening.
 
-A coarse cell ``I`` holds up to 2×2×2 fine cells (2 along each coarsened axis, 1 along the
+A :class:`GridOperator` is the 7-point operator with full-size face arrays (the layout of
+``perfusion.ops.mg_smooth``: ``T_a[i]`` couples ``i`` with ``i + e_a``, zero on the last
+layer along ``a``). A coarse cell ``I`` holds up to 2×2×2 fine cells (2 along each coarsened axis, 1 along the
 others; an odd size leaves the last coarse cell one fine cell thick). The fine operator
 (``perfusion.solvers.stencil``; sums below are in its per-fine-cell units)
 
@@ -33,7 +35,9 @@ until the coarse spacings catch up, so point Gauss–Seidel stays a good smoothe
 """
 from __future__ import annotations
 
-from ..ops import array_module, axis_slice
+from dataclasses import dataclass
+
+from ..ops import array_module, axis_slice, mg_smooth
 from .stencil import Stencil
 
 #: Coarsen an axis when its mean coupling is at least 1/ANISOTROPY of the strongest
@@ -41,25 +45,65 @@ from .stencil import Stencil
 ANISOTROPY = 2.25
 
 
-def coarsened_axes(stencil: Stencil) -> tuple[bool, bool, bool]:
+@dataclass(frozen=True)
+class GridOperator:
+    """Full-size face arrays ``T_a`` and the reaction ``d`` of one grid of the hierarchy."""
+
+    faces: tuple
+    reaction: object
+
+    @classmethod
+    def from_stencil(cls, stencil: Stencil, dtype) -> "GridOperator":
+        """The operator of a ``Stencil`` (faces one entry shorter along their axis) in ``dtype``."""
+        xp = array_module(stencil.reaction)
+        shape = stencil.reaction.shape
+        faces = []
+        for axis, t in enumerate(stencil.faces):
+            full = xp.zeros(shape, dtype=dtype)
+            full[axis_slice(axis, None, -1)] = t
+            faces.append(full)
+        return cls(tuple(faces), stencil.reaction.astype(dtype, copy=False))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.reaction.shape
+
+    def pairs(self):
+        """(flat face coefficients, stride) per axis: face ``v`` joins cells ``v`` and ``v + s``."""
+        return [(t.reshape(-1)[:-s], s) for t, s in zip(self.faces, mg_smooth.strides(self.shape))]
+
+    def diagonal(self):
+        """``D_i = d_i + Σ_j T_ij``."""
+        diagonal = self.reaction.copy()
+        flat = diagonal.reshape(-1)
+        for t, s in self.pairs():
+            flat[:-s] += t
+            flat[s:] += t
+        return diagonal
+
+    def residual(self, b, x):
+        """``b − A x`` (``perfusion.ops.mg_smooth``)."""
+        return mg_smooth.residual(*self.faces, self.reaction, b, x)
+
+
+def coarsened_axes(operator: GridOperator) -> tuple[bool, bool, bool]:
     """The axes to coarsen: size > 1 and coupling within ``ANISOTROPY`` of the strongest."""
-    xp = array_module(stencil.reaction)
-    shape = stencil.reaction.shape
+    xp = array_module(operator.reaction)
     strength = []
-    for t, n in zip(stencil.faces, shape):
+    for t, n in zip(operator.faces, operator.shape):
         count = int(xp.count_nonzero(t)) if n > 1 else 0
         strength.append(float(t.sum()) / count if count else 0.0)
     strongest = max(strength)
-    return tuple(n > 1 and s >= strongest / ANISOTROPY for n, s in zip(shape, strength))
+    return tuple(n > 1 and s >= strongest / ANISOTROPY for n, s in zip(operator.shape, strength))
 
 
-def coupled_cells(stencil: Stencil):
+def coupled_cells(operator: GridOperator):
     """Cells with at least one face ``T > 0`` (the others are decoupled 1×1 blocks)."""
-    xp = array_module(stencil.reaction)
-    coupled = xp.zeros(stencil.reaction.shape, dtype=bool)
-    for axis, t in enumerate(stencil.faces):
-        coupled[axis_slice(axis, None, -1)] |= t > 0
-        coupled[axis_slice(axis, 1, None)] |= t > 0
+    coupled = array_module(operator.reaction).zeros(operator.shape, dtype=bool)
+    flat = coupled.reshape(-1)
+    for t, s in operator.pairs():
+        flat[:-s] |= t > 0
+        flat[s:] |= t > 0
     return coupled
 
 
@@ -79,16 +123,21 @@ def _every_other(axis: int, start: int) -> tuple:
     return tuple(index)
 
 
-def coarse_stencil(stencil: Stencil, axes) -> Stencil:
+def coarse_operator(operator: GridOperator, axes) -> GridOperator:
     """The coarse operator of the module docstring for coarsening along ``axes`` (flags)."""
-    xp = array_module(stencil.reaction)
+    xp = array_module(operator.reaction)
     along = [axis for axis, flag in enumerate(axes) if flag]
-    coupled = coupled_cells(stencil)
-    reaction = pair_sum(xp.where(coupled, stencil.reaction, 0), along)
-    any_coupled = pair_sum(coupled.astype(stencil.reaction.dtype), along) > 0
+    coupled = coupled_cells(operator)
+    reaction = pair_sum(xp.where(coupled, operator.reaction, 0), along)
+    any_coupled = pair_sum(coupled.astype(reaction.dtype), along) > 0
     faces = []
-    for axis, t in enumerate(stencil.faces):
+    for axis, t in enumerate(operator.faces):
         if axes[axis]:  # the fine faces between coarse cells I and I + 1: 2I + 1 | 2I + 2
-            t = 0.5 * t[_every_other(axis, 1)]
+            crossing = 0.5 * t[_every_other(axis, 1)]
+            if t.shape[axis] % 2:  # odd size: the last coarse cell has no face above it
+                layer = list(crossing.shape)
+                layer[axis] = 1
+                crossing = xp.concatenate([crossing, xp.zeros(layer, dtype=t.dtype)], axis=axis)
+            t = crossing
         faces.append(pair_sum(t, [a for a in along if a != axis]))
-    return Stencil(tuple(faces), xp.where(any_coupled, reaction, 1).astype(reaction.dtype))
+    return GridOperator(tuple(faces), xp.where(any_coupled, reaction, 1).astype(reaction.dtype))

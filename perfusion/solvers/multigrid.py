@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ops import array_module, axis_slice, mg_smooth, mg_transfer
-from .coarsening import coarse_stencil, coarsened_axes
+from .coarsening import GridOperator, coarse_operator, coarsened_axes
 from .stencil import Stencil
 
 #: Precision of the hierarchy and the cycle (see the module docstring).
@@ -51,21 +51,21 @@ class Level:
     """One grid of the hierarchy: its operator and the Gauss–Seidel weights of each colour
     (``D⁻¹`` on the cells with ``(i + j + k) mod 2 = c``, 0 elsewhere)."""
 
-    stencil: Stencil
+    operator: GridOperator
     colour_weights: tuple
 
     @classmethod
-    def build(cls, stencil: Stencil) -> "Level":
-        xp = array_module(stencil.reaction)
-        nx, ny, nz = stencil.reaction.shape
+    def build(cls, operator: GridOperator) -> "Level":
+        xp = array_module(operator.reaction)
+        nx, ny, nz = operator.shape
         odd = [(xp.arange(n) % 2).astype(xp.uint8) for n in (nx, ny, nz)]
         red = (odd[0][:, None, None] ^ odd[1][None, :, None] ^ odd[2]) == 0
-        inverse = 1 / stencil.diagonal()
-        return cls(stencil, (xp.where(red, inverse, 0), xp.where(red, 0, inverse)))
+        inverse = 1 / operator.diagonal()
+        return cls(operator, (xp.where(red, inverse, 0), xp.where(red, 0, inverse)))
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self.stencil.reaction.shape
+        return self.operator.shape
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Multigrid:
     @property
     def description(self) -> str:
         """Cycle name for reports, e.g. ``V(2,2)``."""
-        return f"{self.cycle}({self.smoothing_steps},{self.smoothing_steps})"
+        return cycle_name(self.cycle, self.smoothing_steps)
 
     def apply(self, b):
         """``B b``: one cycle from a zero initial guess (in float32, returned as ``b.dtype``)."""
@@ -94,10 +94,10 @@ class Multigrid:
         red, black = level.colour_weights
         x = red * b  # the first red half-sweep, from x = 0
         self._smooth(level, b, x, [black] + [red, black] * (self.smoothing_steps - 1))
-        residual = mg_transfer.restrict(_residual(level.stencil, b, x), coarse.shape)
+        residual = mg_transfer.restrict(level.operator.residual(b, x), coarse.shape)
         correction = self._cycle(index + 1, residual)
         if self.cycle == "W":
-            correction += self._cycle(index + 1, _residual(coarse.stencil, residual, correction))
+            correction += self._cycle(index + 1, coarse.operator.residual(residual, correction))
         mg_transfer.prolong(correction, x)
         self._smooth(level, b, x, [black, red] * self.smoothing_steps)
         return x
@@ -106,11 +106,12 @@ class Multigrid:
     def _smooth(level: Level, b, x, weights) -> None:
         """Gauss–Seidel half-sweeps, one per colour weight, in the order given."""
         for weight in weights:
-            mg_smooth.smooth(*level.stencil.faces, level.stencil.reaction, weight, b, x)
+            mg_smooth.smooth(*level.operator.faces, level.operator.reaction, weight, b, x)
 
 
-def _residual(stencil: Stencil, b, x):
-    return mg_smooth.residual(*stencil.faces, stencil.reaction, b, x)
+def cycle_name(cycle: str, smoothing_steps: int) -> str:
+    """``V(2,2)``: the cycle and its pre- and post-smoothing sweeps."""
+    return f"{cycle}({smoothing_steps},{smoothing_steps})"
 
 
 def build_multigrid(stencil: Stencil, backend, *, cycle: str = "V",
@@ -132,23 +133,22 @@ def build_multigrid(stencil: Stencil, backend, *, cycle: str = "V",
         raise ValueError(f"multigrid cycle {cycle!r} is unknown: use one of {CYCLES}")
     if smoothing_steps < 1:
         raise ValueError(f"smoothing_steps must be ≥ 1, got {smoothing_steps}")
-    stencils = [Stencil(tuple(t.astype(CYCLE_DTYPE, copy=False) for t in stencil.faces),
-                        stencil.reaction.astype(CYCLE_DTYPE, copy=False))]
-    while math.prod(stencils[-1].reaction.shape) > COARSEST_CELLS:
-        stencils.append(coarse_stencil(stencils[-1], coarsened_axes(stencils[-1])))
-    levels = tuple(Level.build(s) for s in stencils)
-    return Multigrid(levels, _dense_inverse(stencils[-1], backend), cycle, smoothing_steps)
+    operators = [GridOperator.from_stencil(stencil, CYCLE_DTYPE)]
+    while math.prod(operators[-1].shape) > COARSEST_CELLS:
+        operators.append(coarse_operator(operators[-1], coarsened_axes(operators[-1])))
+    levels = tuple(Level.build(operator) for operator in operators)
+    return Multigrid(levels, _dense_inverse(operators[-1], backend), cycle, smoothing_steps)
 
 
-def _dense_inverse(stencil: Stencil, backend):
+def _dense_inverse(operator: GridOperator, backend):
     """``A⁻¹`` of a small level as a dense matrix (computed in float64 on the host)."""
-    reaction = np.asarray(backend.to_host(stencil.reaction), dtype=np.float64)
+    reaction = np.asarray(backend.to_host(operator.reaction), dtype=np.float64)
     number = np.arange(reaction.size).reshape(reaction.shape)
     matrix = np.diag(reaction.ravel())
-    for axis, t in enumerate(stencil.faces):
+    for axis, t in enumerate(operator.faces):
         lo = number[axis_slice(axis, None, -1)].ravel()
         hi = number[axis_slice(axis, 1, None)].ravel()
-        t = np.asarray(backend.to_host(t), dtype=np.float64).ravel()
+        t = np.asarray(backend.to_host(t), dtype=np.float64)[axis_slice(axis, None, -1)].ravel()
         matrix[lo, hi] -= t
         matrix[hi, lo] -= t
         matrix[lo, lo] += t

@@ -37,6 +37,35 @@ class Stencil:
         """Diagonal of ``A`` (for Jacobi preconditioning)."""
         return stencil7.diagonal(*self.faces, self.reaction)
 
+    def coupled_box(self) -> tuple[slice, slice, slice] | None:
+        """Bounding box of the cells with a face ``T > 0`` (``None`` if there is none).
+
+        Every cell outside it is a decoupled 1×1 block, ``d_i x_i = b_i``.
+        """
+        xp = array_module(self.reaction)
+        coupled = xp.zeros(self.reaction.shape, dtype=bool)
+        for axis, t in enumerate(self.faces):
+            coupled[axis_slice(axis, None, -1)] |= t > 0
+            coupled[axis_slice(axis, 1, None)] |= t > 0
+        box = []
+        for axis in range(3):
+            others = tuple(a for a in range(3) if a != axis)
+            found = xp.flatnonzero(coupled.any(axis=others))
+            if found.size == 0:
+                return None
+            box.append(slice(int(found[0]), int(found[-1]) + 1))
+        return tuple(box)
+
+    def crop(self, box) -> "Stencil":
+        """The operator on the cells of ``box`` (C-contiguous copies, as the kernels need)."""
+        xp = array_module(self.reaction)
+        faces = []
+        for axis, t in enumerate(self.faces):
+            index = list(box)
+            index[axis] = slice(box[axis].start, box[axis].stop - 1)
+            faces.append(xp.ascontiguousarray(t[tuple(index)]))
+        return Stencil(tuple(faces), xp.ascontiguousarray(self.reaction[box]))
+
     def face_flux(self, x):
         """Flux per unit cell volume across each interior face, from cell i to i + e_a [1/s·x]."""
         return tuple(t * (x[axis_slice(axis, None, -1)] - x[axis_slice(axis, 1, None)])

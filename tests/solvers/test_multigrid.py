@@ -21,7 +21,7 @@ from perfusion.domain import build_domain
 from perfusion.interstitial import solve_interstitial
 from perfusion.solvers import multigrid
 from perfusion.solvers.cg import conjugate_gradient
-from perfusion.solvers.coarsening import coarse_stencil, coarsened_axes
+from perfusion.solvers.coarsening import GridOperator, coarse_operator, coarsened_axes
 from perfusion.solvers.stencil import Stencil, masked_stencil
 
 MM = 1e-3
@@ -83,8 +83,9 @@ def test_coarse_operator_of_a_uniform_medium_is_its_rediscretisation():
         return masked_stencil(np.full(shape, 3.0), np.full(shape, 0.2), np.ones(shape, bool),
                               (h,) * 3)
 
-    coarse = coarse_stencil(uniform(shape, 1.0), (True, True, True))
-    expected = uniform(tuple(n // 2 for n in shape), 2.0)
+    coarse = coarse_operator(GridOperator.from_stencil(uniform(shape, 1.0), np.float64),
+                             (True, True, True))
+    expected = GridOperator.from_stencil(uniform(tuple(n // 2 for n in shape), 2.0), np.float64)
     for got, want in zip(coarse.faces, expected.faces):
         np.testing.assert_allclose(got, 8 * want, rtol=1e-14)
     np.testing.assert_allclose(coarse.reaction, 8 * expected.reaction, rtol=1e-14)
@@ -92,7 +93,7 @@ def test_coarse_operator_of_a_uniform_medium_is_its_rediscretisation():
 
 def test_coarse_operator_keeps_mask_edges_and_odd_sizes():
     stencil, _, mask = organ_problem((15, 13, 11))
-    coarse = coarse_stencil(stencil, (True, True, True))
+    coarse = coarse_operator(GridOperator.from_stencil(stencil, np.float64), (True, True, True))
     assert coarse.reaction.shape == (8, 7, 6)
     children = np.zeros((16, 14, 12), int)
     children[:15, :13, :11] = mask
@@ -100,7 +101,8 @@ def test_coarse_operator_keeps_mask_edges_and_odd_sizes():
     assert np.all(coarse.reaction[~inside] == 1)           # identity where no child is tissue
     np.testing.assert_allclose(coarse.reaction[inside].sum(), 1.3e-6 * mask.sum(), rtol=1e-12)
     for axis, t in enumerate(coarse.faces):
-        assert t.min() >= 0 and t.sum() > 0
+        last = tuple(slice(-1, None) if a == axis else slice(None) for a in range(3))
+        assert t.min() >= 0 and t.sum() > 0 and not t[last].any()
 
 
 def test_thick_slices_are_semi_coarsened():
@@ -108,7 +110,7 @@ def test_thick_slices_are_semi_coarsened():
     mg = multigrid.build_multigrid(stencil, make_backend("numpy"))
     shapes = [level.shape for level in mg.levels]
     assert shapes == [(32, 32, 12), (16, 16, 12), (8, 8, 12), (4, 4, 6)], shapes
-    assert coarsened_axes(stencil) == (True, True, False)
+    assert coarsened_axes(GridOperator.from_stencil(stencil, np.float32)) == (True, True, False)
 
 
 def test_iterations_at_32_and_64():
@@ -199,3 +201,41 @@ def test_case_solver_options_reach_metrics(tmp_path, liver_dict):
     metrics = run_case(case, tmp_path, backend="numpy").metrics
     assert {s["method"] for s in metrics["solver"]["solves"]} == {"mg-cg W(1,1)"}
     assert all(s["relative_residual"] <= s["tolerance"] for s in metrics["solver"]["solves"])
+
+
+@pytest.mark.parametrize("preconditioner", ["multigrid", "jacobi"])
+def test_solve_on_the_coupled_box_matches_the_whole_grid(monkeypatch, preconditioner):
+    """A small organ in a large box, with isolated tissue voxels (decoupled, d ≠ 1) outside."""
+    shape = (40, 36, 30)
+    stencil, rhs, mask = organ_problem((16, 14, 12))
+    conductivity = np.zeros(shape)
+    conductivity[5:21, 10:24, 3:15][mask] = 2e-9
+    big_mask = conductivity > 0
+    big_mask[35, 30, 25] = big_mask[0, 0, 0] = True      # isolated voxels: x = b / β there
+    big_rhs = np.zeros(shape)
+    big_rhs[5:21, 10:24, 3:15] = rhs
+    big_rhs[35, 30, 25] = 2.6e-6
+    big = masked_stencil(conductivity, np.full(shape, 1.3e-6), big_mask, (MM,) * 3)
+    corners = np.argwhere(conductivity > 0)
+    assert [(s.start, s.stop) for s in big.coupled_box()] == list(
+        zip(corners.min(axis=0), corners.max(axis=0) + 1))
+    cropped, report = solve(big, big_rhs, preconditioner=preconditioner)
+    monkeypatch.setattr("perfusion.solvers.cg.CROP_BELOW", 0.0)
+    whole, whole_report = solve(big, big_rhs, preconditioner=preconditioner)
+    assert report.residual <= 1e-10 and whole_report.residual <= 1e-10
+    assert np.linalg.norm(big_rhs - big.apply(cropped)) <= 1.01e-10 * np.linalg.norm(big_rhs)
+    assert cropped[35, 30, 25] == pytest.approx(2.0, rel=1e-12) and cropped[0, 0, 0] == 0
+    assert np.linalg.norm(cropped - whole) <= 1e-8 * np.linalg.norm(whole)
+    warm, warm_report = solve(big, big_rhs, x0=cropped, preconditioner=preconditioner)
+    assert warm_report.iterations == 0 and np.array_equal(warm, cropped)
+
+
+def test_zero_and_decoupled_right_hand_sides():
+    stencil, rhs, _ = organ_problem((12, 12, 12))
+    x, report = solve(stencil, np.zeros_like(rhs))
+    assert report.iterations == 0 and not x.any()
+    isolated = masked_stencil(np.ones((5, 5, 5)), np.full((5, 5, 5), 0.5), np.ones((5, 5, 5), bool),
+                              (1.0,) * 3)
+    isolated = Stencil(tuple(np.zeros_like(t) for t in isolated.faces), isolated.reaction)
+    x, report = solve(isolated, np.ones((5, 5, 5)))
+    assert report.iterations == 0 and np.all(x == 2.0)
