@@ -2,8 +2,9 @@
 
 A :class:`GridOperator` is the 7-point operator with full-size face arrays (the layout of
 ``perfusion.ops.mg_smooth``: ``T_a[i]`` couples ``i`` with ``i + e_a``, zero on the last
-layer along ``a``). A coarse cell ``I`` holds up to 2×2×2 fine cells (2 along each coarsened axis, 1 along the
-others; an odd size leaves the last coarse cell one fine cell thick). The fine operator
+layer along ``a``). A coarse cell ``I`` holds up to 2×2×2 fine cells (2 along each
+coarsened axis, 1 along the others; an odd size leaves the last coarse cell one fine cell
+thick). The fine operator
 (``perfusion.solvers.stencil``; sums below are in its per-fine-cell units)
 
     (A x)_i = d_i x_i + Σ_a Σ_{j = i ± e_a} T_a,ij (x_i − x_j)
