@@ -56,6 +56,7 @@ class Level:
 
     @classmethod
     def build(cls, operator: GridOperator) -> "Level":
+        """The level of ``operator``, with its colour weights."""
         xp = array_module(operator.reaction)
         nx, ny, nz = operator.shape
         odd = [(xp.arange(n) % 2).astype(xp.uint8) for n in (nx, ny, nz)]
@@ -87,6 +88,7 @@ class Multigrid:
         return self._cycle(0, b.astype(CYCLE_DTYPE, copy=False)).astype(b.dtype, copy=False)
 
     def _cycle(self, index: int, b):
+        """``cycle_index(b)`` of the module docstring."""
         if index == len(self.levels) - 1:
             inverse = self.coarsest_inverse
             return (inverse @ b.reshape(-1)).reshape(b.shape)
