@@ -178,27 +178,7 @@ def read_vti(path: str | os.PathLike) -> VTIImage:
 
 def _parse(content: bytes) -> VTIImage:
     """Parse the bytes of a ``.vti`` file; malformed content raises ValueError."""
-    marker = content.find(b"<AppendedData")
-    appended = None
-    if marker >= 0:
-        underscore = content.index(b"_", content.index(b">", marker))
-        appended, content = content[underscore + 1:], content[:underscore]
-        content += b"</AppendedData></VTKFile>"
-    root = ET.fromstring(content)
-    if root.tag != "VTKFile" or root.get("type") != "ImageData":
-        raise ValueError(f"expected <VTKFile type=\"ImageData\">, found <{root.tag} "
-                         f"type=\"{root.get('type')}\">")
-    compressor = root.get("compressor", "")
-    if compressor and compressor not in _DECOMPRESSORS:
-        raise ValueError(f"unsupported compressor {compressor!r}")
-    byte_order = {"LittleEndian": "<", "BigEndian": ">"}.get(root.get("byte_order", "LittleEndian"))
-    if byte_order is None:
-        raise ValueError(f"unknown byte_order {root.get('byte_order')!r}")
-    appended_element = root.find("AppendedData")
-    encoding = _Encoding(
-        header=np.dtype(_numpy_type(root.get("header_type", "UInt32"))).newbyteorder(byte_order),
-        byte_order=byte_order, decompress=_DECOMPRESSORS.get(compressor), appended=appended,
-        appended_raw=appended_element is not None and appended_element.get("encoding") == "raw")
+    root, encoding = _vtk_xml(content, "ImageData")
     image = root.find("ImageData")
     pieces = [] if image is None else image.findall("Piece")
     if len(pieces) != 1:
@@ -220,6 +200,33 @@ def _parse(content: bytes) -> VTIImage:
     return VTIImage(cell_data=data["CellData"], point_data=data["PointData"],
                     spacing=tuple(spacing.tolist()), origin=tuple(origin.tolist()), shape=cells,
                     direction=direction)
+
+
+def _vtk_xml(content: bytes, file_type: str) -> tuple[ET.Element, _Encoding]:
+    """The root element and binary layout of a VTK XML file of ``file_type``; malformed
+    content raises ValueError."""
+    marker = content.find(b"<AppendedData")
+    appended = None
+    if marker >= 0:
+        underscore = content.index(b"_", content.index(b">", marker))
+        appended, content = content[underscore + 1:], content[:underscore]
+        content += b"</AppendedData></VTKFile>"
+    root = ET.fromstring(content)
+    if root.tag != "VTKFile" or root.get("type") != file_type:
+        raise ValueError(f"expected <VTKFile type=\"{file_type}\">, found <{root.tag} "
+                         f"type=\"{root.get('type')}\">")
+    compressor = root.get("compressor", "")
+    if compressor and compressor not in _DECOMPRESSORS:
+        raise ValueError(f"unsupported compressor {compressor!r}")
+    byte_order = {"LittleEndian": "<", "BigEndian": ">"}.get(root.get("byte_order", "LittleEndian"))
+    if byte_order is None:
+        raise ValueError(f"unknown byte_order {root.get('byte_order')!r}")
+    appended_element = root.find("AppendedData")
+    encoding = _Encoding(
+        header=np.dtype(_numpy_type(root.get("header_type", "UInt32"))).newbyteorder(byte_order),
+        byte_order=byte_order, decompress=_DECOMPRESSORS.get(compressor), appended=appended,
+        appended_raw=appended_element is not None and appended_element.get("encoding") == "raw")
+    return root, encoding
 
 
 def _read_array(element: ET.Element, shape: tuple[int, ...], encoding: _Encoding) -> np.ndarray:
@@ -310,8 +317,14 @@ def _array_xml(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:
                          f"and a dtype in {sorted(str(t) for t in _VTK_TYPES)}; got "
                          f"{values.shape} {values.dtype}")
     components = 3 if values.ndim == 4 else 1
-    raw = values.reshape(-1, components, order="F").astype(
-        values.dtype.newbyteorder("<"), copy=False).tobytes()
+    return _data_array_xml(name, values.reshape(-1, components, order="F"))
+
+
+def _data_array_xml(name: str, tuples: np.ndarray) -> str:
+    """One compressed, base64 ``<DataArray>`` element of ``tuples`` (count, components)."""
+    vtk_type = _VTK_TYPES[np.dtype(tuples.dtype.name)]
+    components = tuples.shape[1]
+    raw = tuples.astype(tuples.dtype.newbyteorder("<"), copy=False).tobytes()
     blocks = [zlib.compress(raw[start:start + _BLOCK_SIZE])
               for start in range(0, len(raw), _BLOCK_SIZE)]
     header = np.array([len(blocks), _BLOCK_SIZE, len(raw) % _BLOCK_SIZE,
