@@ -1,10 +1,13 @@
 """Inlets: where a supply's blood enters the tissue (DESIGN §2.2).
 
-An inlet at position ``x₀`` with flow ``Q`` [m³/s] is spread uniformly over the supply's
-vascularised voxels whose centres lie within its radius ``r`` of ``x₀``, as a source
-density ``q = Q / (n V_voxel)`` [1/s]. When no voxel centre is that close, the voxel
-containing ``x₀`` takes it all; an inlet whose position is outside the grid or not in
-vascularised tissue is an error that names it.
+An inlet at position ``x₀`` with flow ``Q`` [m³/s] is spread over voxels ``v`` with weights
+``w_v`` (``Σ w_v = 1``) as the source density ``q_v = Q w_v / V_voxel`` [1/s]. A point inlet
+of the case spreads uniformly over the supply's vascularised voxels whose centres lie within
+its radius ``r`` of ``x₀``; when no voxel centre is that close, the voxel containing ``x₀``
+takes it all; an inlet whose position is outside the grid or not in vascularised tissue is
+an error that names it. The terminals of an arterial tree are inlets with smooth weights
+(``perfusion.vascular.terminals``). Inlets store flat voxel indices and weights, not masks,
+so thousands of terminals cost little memory.
 """
 from __future__ import annotations
 
@@ -19,17 +22,14 @@ from .library import SUPPLY_DEFAULTS
 
 @dataclass(frozen=True)
 class Inlet:
-    """One resolved inlet: its voxels and flow."""
+    """One resolved inlet: its flow and the voxels (flat indices, weights) it feeds."""
 
     supply: str
     name: str
     position: tuple[float, float, float]
     flow: float
-    voxels: np.ndarray  # boolean, grid shape (host)
-
-    @property
-    def voxel_count(self) -> int:
-        return int(self.voxels.sum())
+    index: np.ndarray   # flat voxel indices (host)
+    weight: np.ndarray  # share of the flow entering each voxel (sums to 1)
 
 
 def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> list[Inlet]:
@@ -60,16 +60,20 @@ def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> li
                     "move the inlet into the organ")
             voxels = np.zeros(shape, dtype=bool)
             voxels[cell] = True
-        inlets.append(Inlet(spec.name, inlet.name, position, inlet.flow, voxels))
+        index = np.flatnonzero(voxels)
+        inlets.append(Inlet(spec.name, inlet.name, position, inlet.flow, index,
+                            np.full(index.size, 1.0 / index.size)))
     return inlets
 
 
-def source_density(inlets: list[Inlet], voxel_volume: float) -> np.ndarray:
-    """Sum of the inlets' source densities ``q`` [1/s] on the grid (host)."""
-    q = np.zeros(inlets[0].voxels.shape)
-    for inlet in inlets:
-        q[inlet.voxels] += inlet.flow / (inlet.voxel_count * voxel_volume)
-    return q
+def source_density(inlets, shape, voxel_volume: float) -> np.ndarray:
+    """Sum of the ``inlets``' source densities ``q`` [1/s] on a grid of ``shape`` (host)."""
+    q = np.zeros(int(np.prod(shape)))
+    if inlets:
+        index = np.concatenate([inlet.index for inlet in inlets])
+        amount = np.concatenate([inlet.flow * inlet.weight for inlet in inlets])
+        q += np.bincount(index, weights=amount, minlength=q.size)
+    return q.reshape(shape) / voxel_volume
 
 
 def _mm(position) -> str:

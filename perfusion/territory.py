@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inlets import source_density
+
 
 @dataclass(frozen=True)
 class Territory:
@@ -63,12 +65,9 @@ def solve_territory(supply, catheter_inlets: list[str], backend, voxel_volume: f
 
     shape = supply.source.shape
     phi, diag, rows, cols, vals = _triplets(supply, backend)
-    catheter_source = np.zeros(diag.shape)
-    catheter_flow = 0.0
-    for inlet in supply.inlets:
-        if inlet.name in catheter_inlets:
-            catheter_source[inlet.voxels.ravel()] += inlet.flow / (inlet.voxel_count * voxel_volume)
-            catheter_flow += inlet.flow
+    catheterised = [inlet for inlet in supply.inlets if inlet.name in set(catheter_inlets)]
+    catheter_source = source_density(catheterised, shape, voxel_volume).ravel()
+    catheter_flow = sum(inlet.flow for inlet in catheterised)
     active = diag > 0
     order = np.argsort(-phi, kind="stable")
     order = order[active[order]]

@@ -1,0 +1,238 @@
+"""The 1D–3D coupling: an arterial tree feeding a supply compartment (issue 6, DESIGN §2.2).
+
+Unknowns: the compartment pressure ``φ = p_s − p_ven`` on the grid and the tree's node
+pressures ``p`` (relative to ``p_ven``). The roots share one node ``R`` (one inflow
+reservoir). A terminal ``t`` with terminal segment conductance ``G_t`` hangs from node
+``P(t)`` and delivers
+
+    Q_t = G_t (p_P(t) − Σ_v w_tv φ_v)          (its pressure is the kernel mean of φ)
+
+into the kernel voxels (``perfusion.vascular.terminals``). In flow units (the 3D rows
+multiplied by the voxel volume ``V``) the equations are, with ``W`` the kernel matrix,
+``E`` the terminal-to-parent incidence and ``L`` the Poiseuille Laplacian of the inner
+segments:
+
+    V A φ + Wᵀ G (W φ − E p) = 0                          (3D: −∇·K∇φ + βφ = q)
+    L p   + Eᵀ G (E p − W φ) = Q_in e_R                   (Kirchhoff at every inner node)
+
+— a symmetric positive definite system (its energy is ``φᵀVAφ + Σ g Δp² + Σ_t G_t
+(p_P − w_t·φ)²``). With a root *pressure* instead of a flow, ``p_R`` is fixed and moves to
+the right-hand side. It is solved by conjugate gradients with a block preconditioner: one
+multigrid cycle on ``V A + diag(WᵀGW)`` for the grid, an exact sparse factorisation of
+``L + EᵀGE`` for the tree. Conservation holds to the solver tolerance: the root inflow is
+``Σ_t Q_t`` (Kirchhoff) and ``∫ β φ dV = Σ_t Q_t`` (the 3D rows).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConvergenceError
+from ..solvers.cg import SolveReport
+from ..solvers.multigrid import build_multigrid, cycle_name
+from ..solvers.stencil import Stencil
+from .terminals import TerminalKernels
+from .tree import VascularTree
+
+
+@dataclass(frozen=True)
+class CoupledFlow:
+    """The coupled solution: grid ``phi`` [Pa] (backend), tree pressures [Pa] (relative to
+    ``p_ven``) per node, flows [m³/s] per segment (positive downstream)."""
+
+    phi: object
+    node_pressure: np.ndarray
+    segment_flow: np.ndarray
+    terminal_flow: np.ndarray
+    inflow: float
+    report: SolveReport
+    unknowns: np.ndarray   # the free tree unknowns (to restart from)
+
+
+class CoupledSystem:
+    """The operator, right-hand side and preconditioner of one tree + supply solve."""
+
+    def __init__(self, stencil: Stencil, tree: VascularTree, conductance, kernels: TerminalKernels,
+                 backend, voxel_volume: float, *, root_flow=None, root_pressure=None):
+        if (root_flow is None) == (root_pressure is None):
+            raise ValueError("give exactly one of root_flow and root_pressure")
+        xp = backend.xp
+        self.backend, self.tree, self.volume = backend, tree, voxel_volume
+        self.shape = stencil.reaction.shape
+        self.box = _kernel_box(stencil, kernels, self.shape)
+        self.inner = stencil.crop(self.box)
+        start = np.array([s.start for s in self.box])
+        cells = np.stack(np.unravel_index(kernels.index, self.shape), axis=1) - start
+        box_shape = self.inner.reaction.shape
+        self.k_terminal = xp.asarray(kernels.terminal)
+        self.k_index = xp.asarray(np.ravel_multi_index(tuple(cells.T), box_shape))
+        self.k_weight = be_array(backend, kernels.weight)
+        self.count = kernels.count
+        g = self.conductance = np.asarray(conductance, dtype=np.float64)
+        super_node = self.super_node = np.arange(len(tree.points))
+        super_node[tree.roots] = tree.roots[0]
+        terminal_segments = tree.terminal_segments
+        self.root = tree.roots[0]
+        self.parent = super_node[tree.segments[terminal_segments, 0]]   # E
+        self.g_terminal = g[terminal_segments]                          # G
+        inner = np.setdiff1d(np.arange(len(tree.segments)), terminal_segments)
+        self.laplacian = _laplacian(super_node[tree.segments[inner]], g[inner], len(tree.points))
+        nodes = np.zeros(len(tree.points), dtype=bool)
+        nodes[super_node[tree.segments[inner].ravel()]] = True
+        nodes[self.parent] = True
+        if root_pressure is not None:
+            nodes[self.root] = False
+        self.free = np.flatnonzero(nodes)
+        self.fixed = np.zeros(len(tree.points))
+        if root_pressure is not None:
+            self.fixed[self.root] = root_pressure
+        rhs3, rhst = self._apply_full(xp.zeros(box_shape, dtype=backend.dtype), self.fixed)
+        rhst = -rhst
+        if root_flow is not None:
+            rhst[self.root] += root_flow
+        self.rhs = (-rhs3, rhst[self.free])
+        self.root_flow = root_flow
+
+    def inflow(self, x) -> float:
+        """``Σ_t Q_t`` of the iterate ``x``: the flow scale residuals are measured against."""
+        pressure = self.full_pressure(x[1])
+        return float((self.g_terminal * (pressure[self.parent] - self.kernel_mean(x[0]))).sum())
+
+    def kernel_mean(self, x3) -> np.ndarray:
+        """``W φ``: each terminal's kernel mean of ``x3`` (host)."""
+        xp = self.backend.xp
+        values = xp.bincount(self.k_terminal, weights=x3.ravel()[self.k_index] * self.k_weight,
+                             minlength=self.count)
+        return self.backend.to_host(values).astype(np.float64)
+
+    def _apply_full(self, x3, pressure):
+        xp = self.backend.xp
+        y = self.g_terminal * (self.kernel_mean(x3) - pressure[self.parent])    # −Q_t
+        spread = xp.bincount(self.k_index, weights=self.k_weight * xp.asarray(y)[self.k_terminal],
+                             minlength=x3.size).reshape(x3.shape)
+        out3 = self.volume * self.inner.apply(x3) + spread.astype(x3.dtype)
+        outt = self.laplacian @ pressure - np.bincount(self.parent, weights=y,
+                                                      minlength=len(pressure))
+        return out3, outt
+
+    def apply(self, x):
+        """``K x`` on the unknowns (grid box, free tree nodes)."""
+        pressure = np.zeros(len(self.fixed))
+        pressure[self.free] = x[1]
+        out3, outt = self._apply_full(x[0], pressure)
+        return out3, outt[self.free]
+
+    def full_pressure(self, free_values) -> np.ndarray:
+        pressure = self.fixed.copy()
+        pressure[self.free] = free_values
+        return pressure
+
+    def preconditioner(self, cycle: str, smoothing_steps: int):
+        """``r ↦ (MG(r₃)/V, (L + EᵀGE)⁻¹ r_t)``."""
+        from scipy.sparse import diags
+        from scipy.sparse.linalg import splu
+
+        xp = self.backend.xp
+        extra = xp.bincount(self.k_index, weights=xp.asarray(self.g_terminal)[self.k_terminal]
+                            * self.k_weight ** 2, minlength=self.inner.reaction.size)
+        reaction = self.inner.reaction + extra.reshape(self.inner.reaction.shape) / self.volume
+        grid = build_multigrid(Stencil(self.inner.faces, reaction.astype(self.inner.reaction.dtype)),
+                               self.backend, cycle=cycle, smoothing_steps=smoothing_steps)
+        diagonal = np.bincount(self.parent, weights=self.g_terminal, minlength=len(self.fixed))
+        tree_block = (self.laplacian + diags(diagonal)).tocsc()[self.free][:, self.free]
+        factor = splu(tree_block.tocsc())
+        return lambda r: (grid.apply(r[0]) / self.volume, factor.solve(r[1]))
+
+
+def be_array(backend, values):
+    """Host float64 values on the backend in its working precision."""
+    return backend.asarray(np.asarray(values, dtype=np.float64))
+
+
+def _laplacian(edges, g, n):
+    from scipy import sparse
+
+    u, d = edges[:, 0], edges[:, 1]
+    return sparse.coo_matrix((np.concatenate([g, g, -g, -g]),
+                              (np.concatenate([u, d, u, d]), np.concatenate([u, d, d, u]))),
+                             shape=(n, n)).tocsr()
+
+
+def _kernel_box(stencil, kernels, shape):
+    """The stencil's coupled box, grown to hold every kernel voxel."""
+    box = stencil.coupled_box()
+    cells = np.stack(np.unravel_index(kernels.index, shape), axis=1)
+    low, high = cells.min(axis=0), cells.max(axis=0) + 1
+    if box is not None:
+        low = np.minimum(low, [s.start for s in box])
+        high = np.maximum(high, [s.stop for s in box])
+    return tuple(slice(int(a), int(b)) for a, b in zip(low, high))
+
+
+def solve_coupled(system: CoupledSystem, *, name: str, tolerance: float, max_iterations: int,
+                  x0=None, cycle: str = "V", smoothing_steps: int = 2) -> CoupledFlow:
+    """Conjugate gradients on ``system`` to ``‖b − Kx‖ ≤ tolerance Q_in`` (every entry of the
+    residual is a flow; ``Q_in`` the inflow); ``x0`` an earlier :class:`CoupledFlow`."""
+    be, xp = system.backend, system.backend.xp
+    started = time.perf_counter()
+    precondition = system.preconditioner(cycle, smoothing_steps)
+    method = f"mg-cg {cycle_name(cycle, smoothing_steps)} + tree LU"
+
+    def dot(a, b):
+        return be.dot(a[0], b[0]) + float(a[1] @ b[1])
+
+    b = system.rhs
+    if x0 is None:
+        x = (xp.zeros_like(b[0]), np.zeros_like(b[1]))
+        r = (b[0].copy(), b[1].copy())
+    else:
+        x = (xp.ascontiguousarray(x0.phi[system.box]).astype(b[0].dtype),
+             x0.unknowns.copy())
+        kx = system.apply(x)
+        r = (b[0] - kx[0], b[1] - kx[1])
+    def scale():  # every residual entry is a flow [m³/s]: measure it against the inflow
+        return system.root_flow if system.root_flow is not None else abs(system.inflow(x)) or 1.0
+
+    z = precondition(r)
+    p = (z[0].copy(), z[1].copy())
+    rz = dot(r, z)
+    history = [math.sqrt(dot(r, r)) / (math.sqrt(dot(b, b)) if x0 is None else scale())]
+    while history[-1] > tolerance:
+        if len(history) > max_iterations or not math.isfinite(history[-1]):
+            raise ConvergenceError(
+                f"{name}: the tree–tissue coupled solve ({method}) reached a relative residual "
+                f"of {history[-1]:.2e} after {len(history) - 1} iterations, not {tolerance:.0e}; "
+                "raise solver.max_iterations or loosen solver.tolerance, or check the tree for "
+                "segments many orders of magnitude narrower than the others")
+        kp = system.apply(p)
+        alpha = rz / dot(p, kp)
+        x = (x[0] + alpha * p[0], x[1] + alpha * p[1])
+        r = (r[0] - alpha * kp[0], r[1] - alpha * kp[1])
+        z = precondition(r)
+        rz_next = dot(r, z)
+        p = (z[0] + (rz_next / rz) * p[0], z[1] + (rz_next / rz) * p[1])
+        rz = rz_next
+        history.append(math.sqrt(dot(r, r)) / scale())
+    report = SolveReport(name, method, tolerance, len(history) - 1, history[-1],
+                         time.perf_counter() - started, history)
+    return _solution(system, x, report)
+
+
+def _solution(system: CoupledSystem, x, report) -> CoupledFlow:
+    xp, tree = system.backend.xp, system.tree
+    phi = xp.zeros(system.shape, dtype=x[0].dtype)
+    phi[system.box] = x[0]
+    pressure = system.full_pressure(x[1])
+    mean = system.kernel_mean(x[0])
+    terminal_flow = system.g_terminal * (pressure[system.parent] - mean)
+    node_pressure = pressure[system.super_node]
+    node_pressure[tree.terminals] = mean
+    flow = system.conductance * (node_pressure[tree.segments[:, 0]]
+                                 - node_pressure[tree.segments[:, 1]])
+    inflow = float(flow[np.isin(tree.segments[:, 0], tree.roots)].sum())
+    return CoupledFlow(phi=phi, node_pressure=node_pressure, segment_flow=flow,
+                       terminal_flow=terminal_flow, inflow=inflow, report=report,
+                       unknowns=np.asarray(x[1]).copy())
