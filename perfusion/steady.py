@@ -14,6 +14,7 @@ from .interstitial import InterstitialField, solve_interstitial
 from .library import BLOOD_DEFAULTS
 from .supply import SupplyField, solve_supply
 from .territory import Territory, solve_territory
+from .vascular.catheter import place_catheter
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class SteadyState:
     perfusion: object                   # F = Σ F_s [1/s]
     territory: object | None            # catheter share of the plasma [-]
     catheter_territory: Territory | None
+    catheter: object | None             # CatheterPlacement (which inlets, which vessel)
     interstitial: InterstitialField
     venous_pressure: float
     hematocrit: float
@@ -44,14 +46,14 @@ def solve_steady(case, domain: Domain) -> SteadyState:
         supplies[spec.name] = solve_supply(case, domain, index, venous)
     total = sum(s.perfusion for s in supplies.values())
     territory, catheter = None, None
-    if case.catheter is not None:
-        supply = supplies[case.catheter.supply]
-        catheter = solve_territory(supply, case.catheter.inlets, domain.backend,
-                                   domain.voxel_volume)
+    placement = place_catheter(case, domain, supplies)
+    if placement is not None:
+        supply = supplies[placement.supply]
+        catheter = solve_territory(supply, placement.inlets, domain.backend, domain.voxel_volume)
         share = xp.where(total > 0, supply.perfusion / xp.where(total > 0, total, 1), 0)
         territory = share * catheter.fraction
     log.info("solving interstitial fluid pressure")
     interstitial = solve_interstitial(case, domain)
     return SteadyState(supplies=supplies, perfusion=total, territory=territory,
-                       catheter_territory=catheter, interstitial=interstitial,
+                       catheter_territory=catheter, catheter=placement, interstitial=interstitial,
                        venous_pressure=venous, hematocrit=hematocrit)

@@ -46,6 +46,8 @@ class SupplyField:
     stencil: Stencil = field(repr=False)   # the operator (its faces carry the blood flux)
     source: object = field(repr=False)     # q_s [1/s]
     inlets: tuple[Inlet, ...] = ()
+    feed: object = field(default=None, repr=False)   # TreeFeed of a tree supply
+    tree_flow: object = field(default=None, repr=False)   # its CoupledFlow
     beta: dict[str, float] = field(default_factory=dict)
     conductivity: float = 0.0
     inflow: float = 0.0
@@ -78,9 +80,13 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
     drop = spec.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
     beta = {**{c: t / drop for c, t in targets.items()}, **direct}
     vascular = np.isin(domain.labels, [domain.class_names.index(c) for c, b in beta.items() if b > 0])
-    inlets = resolve_inlets(index, spec, domain.spacing, vascular)
-    inflow = sum(inlet.flow for inlet in inlets)
-    source = be.asarray(source_density(inlets, domain.voxel_volume))
+    if spec.tree is None:
+        feed, inlets = None, resolve_inlets(index, spec, domain.spacing, vascular)
+        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
+    else:
+        from .vascular.feed import tree_feed
+
+        feed, inlets = tree_feed(case, domain, index, vascular, targets, venous_pressure), []
     conductivity = spec.conductivity or SUPPLY_DEFAULTS["conductivity"].value
     mask = xp.asarray(vascular)
     k_field = xp.where(mask, be.asarray(conductivity), 0)
@@ -89,15 +95,21 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
     solver = case.solver
     reports = []
 
-    def solve(factors, tolerance, x0):
+    def solve(factors, tolerance, start):
+        """(β, stencil, state to restart from, φ, perfusion) with class factors ``factors``."""
         beta_now = {**beta, **{c: factors[c] * targets[c] / drop for c in calibrated}}
         beta_field = domain.class_field(beta_now)
         stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
-        phi, report = conjugate_gradient(
-            stencil, source, be, name=f"supply {spec.name}", tolerance=tolerance,
-            max_iterations=solver.max_iterations, x0=x0, **solver.preconditioning())
+        if feed is None:
+            state, report = conjugate_gradient(
+                stencil, source, be, name=f"supply {spec.name}", tolerance=tolerance,
+                max_iterations=solver.max_iterations, x0=start, **solver.preconditioning())
+            phi = state
+        else:
+            state = feed.solve(stencil, domain, tolerance=tolerance, solver=solver, x0=start)
+            phi, report = state.phi, state.report
         reports.append(report)
-        return beta_now, stencil, phi, xp.where(mask, beta_field * phi, 0)
+        return beta_now, stencil, state, phi, xp.where(mask, beta_field * phi, 0)
 
     def mismatch(perfusion) -> dict:
         achieved = domain.class_means(perfusion)
@@ -105,28 +117,33 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
                  / sum(volumes[c] * targets[c] for c in calibrated))
         return {c: achieved[c] / (gamma * targets[c]) for c in calibrated}
 
-    factors, phi, steps = {c: 1.0 for c in calibrated}, None, 0
+    factors, state, steps = {c: 1.0 for c in calibrated}, None, 0
     loose = max(solver.tolerance, CALIBRATION_SOLVE_TOLERANCE)
     while len(calibrated) > 1 and steps < MAX_CALIBRATION_STEPS:
-        *_, phi, perfusion = solve(factors, loose, phi)
+        *_, state, _, perfusion = solve(factors, loose, state)
         ratio = mismatch(perfusion)
         if max(abs(r - 1) for r in ratio.values()) <= solver.calibration_tolerance:
             break
         factors = _renormalised({c: factors[c] / max(ratio[c], 1e-12) for c in calibrated},
                                 targets, volumes)
         steps += 1
-    beta_now, stencil, phi, perfusion = solve(factors, solver.tolerance, phi)
+    beta_now, stencil, state, phi, perfusion = solve(factors, solver.tolerance, state)
     off = max((abs(r - 1) for r in mismatch(perfusion).values()), default=0.0) \
         if len(calibrated) > 1 else 0.0
     if off > solver.calibration_tolerance:
         log.warning("supply %s: calibration stopped after %d steps with class means %.1f%% "
                     "off their targets' pattern", spec.name, steps, 100 * off)
+    if feed is not None:
+        inlets = feed.inlets(state)
+        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
+    inflow = sum(inlet.flow for inlet in inlets)
     delivered = be.sum(perfusion) * domain.voxel_volume
     calibration = _calibration_summary(domain, spec.name, targets, direct, perfusion, inflow,
                                        steps, off)
     return SupplyField(
         name=spec.name, pressure=xp.where(mask, phi, 0) + venous_pressure, perfusion=perfusion,
-        stencil=stencil, source=source, inlets=tuple(inlets), beta=beta_now,
+        stencil=stencil, source=source, inlets=tuple(inlets), feed=feed,
+        tree_flow=state if feed is not None else None, beta=beta_now,
         conductivity=conductivity, inflow=inflow,
         conservation_error=abs(delivered - inflow) / inflow, calibration=calibration,
         reports=tuple(reports))
@@ -164,27 +181,39 @@ def _calibration_summary(domain, name, targets, direct, perfusion, inflow, steps
 
 
 def rescaled_supply(case, domain: Domain, supply: SupplyField, scale, inlet_flows: dict,
-                    venous_pressure: float) -> SupplyField:
-    """Re-solve a supply with ``K_s`` and ``β_s`` multiplied by ``scale`` (per voxel) and the
-    named inlets' flows replaced (embolisation, DESIGN §2.6); β is not re-calibrated."""
+                    venous_pressure: float, segment_scale=None) -> SupplyField:
+    """Re-solve a supply with ``K_s`` and ``β_s`` multiplied by ``scale`` (per voxel) and,
+    for point inlets, the named inlets' flows replaced — for a tree, its segment
+    conductances multiplied by ``segment_scale`` and the flows re-solved (embolisation,
+    DESIGN §2.6); β is not re-calibrated."""
     from dataclasses import replace
 
     be, xp = domain.backend, domain.backend.xp
-    inlets = tuple(replace(i, flow=inlet_flows.get(i.name, i.flow)) for i in supply.inlets)
-    source = be.asarray(source_density(list(inlets), domain.voxel_volume))
     mask = xp.asarray(np.isin(domain.labels, [domain.class_names.index(c)
                                               for c, b in supply.beta.items() if b > 0]))
     k_field = xp.where(mask, supply.conductivity * scale, 0)
     beta_field = domain.class_field(supply.beta) * scale
     stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
-    phi, report = conjugate_gradient(
-        stencil, source, be, name=f"supply {supply.name} (embolised)",
-        tolerance=case.solver.tolerance, max_iterations=case.solver.max_iterations,
-        x0=supply.pressure - venous_pressure, **case.solver.preconditioning())
+    name = f"supply {supply.name} (embolised)"
+    if supply.feed is None:
+        inlets = tuple(replace(i, flow=inlet_flows.get(i.name, i.flow)) for i in supply.inlets)
+        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
+        phi, report = conjugate_gradient(
+            stencil, source, be, name=name, tolerance=case.solver.tolerance,
+            max_iterations=case.solver.max_iterations, x0=supply.pressure - venous_pressure,
+            **case.solver.preconditioning())
+        tree_flow = None
+    else:
+        tree_flow = supply.feed.solve(stencil, domain, tolerance=case.solver.tolerance,
+                                      solver=case.solver, x0=supply.tree_flow,
+                                      segment_scale=segment_scale)
+        phi, report = tree_flow.phi, tree_flow.report
+        inlets = tuple(supply.feed.inlets(tree_flow))
+        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
     perfusion = xp.where(mask, beta_field * phi, 0)
     inflow = sum(inlet.flow for inlet in inlets)
     delivered = be.sum(perfusion) * domain.voxel_volume
     return replace(supply, pressure=xp.where(mask, phi, 0) + venous_pressure,
                    perfusion=perfusion, stencil=stencil, source=source, inlets=inlets,
-                   inflow=inflow, conservation_error=abs(delivered - inflow) / inflow,
-                   reports=(report,))
+                   tree_flow=tree_flow, inflow=inflow,
+                   conservation_error=abs(delivered - inflow) / inflow, reports=(report,))

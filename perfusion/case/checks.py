@@ -47,12 +47,23 @@ def _check_catheter(case, supply_names: list[str]) -> None:
         raise KeyedCaseError(
             "catheter.supply", f"unknown supply {catheter.supply!r}; the case has {supply_names}")
     supply = case.supplies[supply_names.index(catheter.supply)]
-    inlet_names = [inlet.name for inlet in supply.inlets]
-    for name in catheter.inlets:
-        if name not in inlet_names:
-            raise KeyedCaseError(
-                "catheter.inlets",
-                f"unknown inlet {name!r} of supply {supply.name!r}; its inlets are {inlet_names}")
+    if supply.tree is None:
+        if not catheter.inlets:
+            raise KeyedCaseError("catheter", f"supply {supply.name!r} has point inlets, not a "
+                                 "tree: name the inlets the catheter feeds, inlets = [\"…\"]")
+        inlet_names = [inlet.name for inlet in supply.inlets]
+        for name in catheter.inlets:
+            if name not in inlet_names:
+                raise KeyedCaseError(
+                    "catheter.inlets",
+                    f"unknown inlet {name!r} of supply {supply.name!r}; its inlets are {inlet_names}")
+    elif catheter.inlets:
+        raise KeyedCaseError("catheter.inlets", f"supply {supply.name!r} is fed by a tree: place "
+                             "the catheter with vessel = <segment id>, position = [x, y, z] or "
+                             "feeds = \"tumor\"")
+    if catheter.feeds is not None and catheter.feeds not in case.geometry.class_names():
+        raise KeyedCaseError("catheter.feeds", f"unknown class {catheter.feeds!r}; classes: "
+                             f"{case.geometry.class_names()}")
 
 
 def _check_tissue(case, supply_names: list[str]) -> None:

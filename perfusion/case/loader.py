@@ -100,15 +100,22 @@ def _index(node: list, part: str, prefix: str, override: str) -> int:
 
 
 def _resolve_paths(raw: dict, source: Path) -> None:
-    geometry = raw.get("geometry")
-    if isinstance(geometry, dict) and isinstance(geometry.get("path"), str):
-        image = Path(geometry["path"]).expanduser()
-        if not image.is_absolute():
-            image = source.parent / image
-        if not image.exists():
-            raise CaseError(f"{source}: geometry.path: image {str(image)!r} does not exist; give "
-                            "a path relative to the case file or an absolute one")
-        geometry["path"] = str(image.resolve())
+    """Make the case's file paths absolute (relative ones are relative to the case file)."""
+    tables = [("geometry", raw.get("geometry"))]
+    supplies = raw.get("supplies")
+    if isinstance(supplies, list):
+        tables += [(f"supplies.{n}.tree", s.get("tree")) for n, s in enumerate(supplies)
+                   if isinstance(s, dict)]
+    for key, table in tables:
+        if not (isinstance(table, dict) and isinstance(table.get("path"), str)):
+            continue
+        path = Path(table["path"]).expanduser()
+        if not path.is_absolute():
+            path = source.parent / path
+        if not path.exists():
+            raise CaseError(f"{source}: {key}.path: {str(path)!r} does not exist; give a path "
+                            "relative to the case file or an absolute one")
+        table["path"] = str(path.resolve())
 
 
 def _dotted(loc: tuple) -> str:

@@ -84,6 +84,9 @@ class EmbolizationSpec(Strict):
         description="Factor on K_s, β_s (and the catheterised inlet flows) in the territory.")
     territory_threshold: Quantity("", gt=0, lt=1) = Field(
         0.5, description="Voxels whose catheter share w exceeds this are embolised.")
+    segments: list[int] = Field(
+        [], description="Tree supplies: segments occluded (with their subtrees; default the "
+        "catheterised vessel's).")
 
 
 class ExposureSpec(Strict):

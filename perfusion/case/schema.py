@@ -16,6 +16,7 @@ from .protocol import (DrugSpec, EmbolizationSpec, ExposureSpec, InfusionSpec, S
                        SystemicSpec)
 from .quantity import Fraction, Length, Position, Quantity
 from .schema_base import Strict
+from .tree_spec import CatheterSpec, TreeSpec
 
 Name = str
 
@@ -174,7 +175,15 @@ class SupplySpec(Strict):
     conductivity: Optional[Conductivity] = Field(None, description="K_s of the supply compartment.")
     pressure_drop: Optional[Quantity("Pa", gt=0)] = Field(
         None, description="Mean p_s − p_ven; sets the level of the calibrated β_s.")
-    inlets: list[InletSpec] = Field(min_length=1, description="Where the supply's blood enters.")
+    inlets: list[InletSpec] = Field([], description="Where the supply's blood enters (points).")
+    tree: Optional[TreeSpec] = Field(None, description="An arterial tree whose terminals are the "
+                                     "inlets (instead of point inlets).")
+
+    @model_validator(mode="after")
+    def _inlets_or_tree(self):
+        if bool(self.inlets) == (self.tree is not None):
+            raise ValueError("give either [[supplies.inlets]] or a [supplies.tree], not both or none")
+        return self
 
     @field_validator("inlets")
     @classmethod
@@ -184,11 +193,6 @@ class SupplySpec(Strict):
         if duplicates:
             raise ValueError(f"inlet names must be unique within a supply: {duplicates} repeated")
         return inlets
-
-
-class CatheterSpec(Strict):
-    supply: Name = Field(description="The supply the catheter sits in.")
-    inlets: list[Name] = Field(min_length=1, description="The inlets the catheter feeds.")
 
 
 class SolverSpec(Strict):

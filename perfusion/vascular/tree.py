@@ -180,6 +180,15 @@ class VascularTree:
         best = int(np.argmin(distance))
         return best, float(distance[best])
 
+    def subset(self, keep: np.ndarray) -> "VascularTree":
+        """The tree of the segments where ``keep`` is true (an upstream-closed set), with
+        unused nodes dropped; new segment ``i`` is old segment ``flatnonzero(keep)[i]``."""
+        segments = self.segments[keep]
+        used = np.unique(segments)
+        renumber = np.full(len(self.points), -1)
+        renumber[used] = np.arange(used.size)
+        return VascularTree(self.points[used], renumber[segments], self.radii[keep], self.name)
+
     # --- checks against a grid -------------------------------------------------------------
     def check_inside(self, mask: np.ndarray, spacing, *, key: str, nodes: str = "terminals"):
         """Raise :class:`TreeError` unless the ``nodes`` (``"terminals"`` or ``"all"``) lie in

@@ -1,0 +1,91 @@
+"""Case-file tables of arterial trees (``[supplies.tree]``) and the catheter on them (issue 6).
+
+A supply is fed either by point ``inlets`` or by a ``tree`` whose terminals become its
+inlets: generated inside the tissue (constrained constructive optimisation), loaded from
+centre-lines (VTK PolyData) or extracted from a vessel label mask.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .quantity import Length, Position, Quantity
+from .schema_base import Strict
+
+Pressure = Quantity("Pa")
+
+
+class TreeSpec(Strict):
+    source: Literal["generated", "centerlines", "mask"] = Field(
+        description="generated (CCO inside the tissue), centerlines (.vtp/.vtk with radii) or "
+        "mask (a vessel label image, skeletonised).")
+    path: Optional[str] = Field(None, description="Centre-line or mask file, relative to the case.")
+    root: Optional[Position] = Field(
+        None, description="Root position (grid frame): where a generated tree starts; for loaded "
+        "trees the node nearest to it (default: the widest vessel end).")
+    inflow: Optional[Quantity("m^3/s", gt=0)] = Field(
+        None, description="Blood flow into the root (else the root pressure drives the flow).")
+    pressure: Optional[Pressure] = Field(
+        None, description="Root pressure (generated trees: sizes the radii with terminal_pressure).")
+    terminal_pressure: Optional[Pressure] = Field(
+        None, description="Generated trees: design pressure at the terminals (default "
+        "p_ven + the supply's pressure_drop).")
+    terminals: Optional[int] = Field(None, ge=1, le=100000, description="Generated: terminal count.")
+    seed: int = Field(0, description="Generated: random seed (same seed, same tree).")
+    murray_exponent: float = Field(3.0, ge=2.0, le=3.5, description="Generated: γ in r_p^γ = Σ r_c^γ.")
+    radius_array: str = Field("MaximumInscribedSphereRadius",
+                              description="Centerlines: point array holding the radii.")
+    unit: Length = Field("1 mm", description="Centerlines: length of one file unit.")
+    origin: Position = Field(("0 m", "0 m", "0 m"),
+                             description="Centerlines: grid-frame position of the file's origin.")
+    label: Optional[int] = Field(None, description="Mask: vessel label value (default: any > 0).")
+    bridge_gaps: Length | Literal[0] = Field(
+        0, description="Mask: join vessel pieces whose ends are this close (0: keep the largest).")
+    min_branch_length: Optional[Length] = Field(None, description="Mask: prune shorter end spurs.")
+    outside: Literal["error", "prune"] = Field(
+        "error", description="Terminals with no perfused voxel within kernel_radius: an error, "
+        "or pruned with their branches (vessels leaving the imaged tissue).")
+    kernel_radius: Optional[Length] = Field(
+        None, description="Radius over which each terminal's flow enters the tissue (default "
+        "the inlet radius).")
+    viscosity: Optional[Quantity("Pa*s", gt=0)] = Field(
+        None, description="Blood viscosity of the segments (default 3.5 mPa·s).")
+    pries_viscosity: bool = Field(False, description="Use the in-vivo law of Pries et al. 1994.")
+
+    @model_validator(mode="after")
+    def _source_fields(self):
+        if self.inflow is None and self.pressure is None:
+            raise ValueError('give the root inflow = "… mL/min" or pressure = "… mmHg"')
+        if self.source == "generated":
+            missing = [k for k in ("root", "terminals", "inflow", "pressure")
+                       if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"a generated tree needs {', '.join(missing)}")
+            if self.path is not None:
+                raise ValueError("path belongs to source = \"centerlines\" or \"mask\"")
+        elif self.path is None:
+            raise ValueError(f'source = "{self.source}" needs path = "…"')
+        if self.viscosity is not None and self.pries_viscosity:
+            raise ValueError("give viscosity or pries_viscosity = true, not both")
+        return self
+
+
+class CatheterSpec(Strict):
+    supply: str = Field(description="The supply the catheter sits in.")
+    inlets: list[str] = Field([], description="Point inlets it feeds (supplies without a tree).")
+    vessel: Optional[int] = Field(None, ge=0, description="Tree: the catheterised segment id.")
+    position: Optional[Position] = Field(None, description="Tree: catheter tip; nearest segment.")
+    feeds: Optional[str] = Field(
+        None, description="Tree: a tissue class (e.g. tumor): the most distal vessel that still "
+        "carries feed_fraction of that class's arterial inflow.")
+    feed_fraction: float = Field(0.8, gt=0, le=1, description="See feeds.")
+
+    @model_validator(mode="after")
+    def _one_placement(self):
+        given = [k for k in ("inlets", "vessel", "position", "feeds") if getattr(self, k)
+                 not in (None, [])]
+        if len(given) != 1:
+            raise ValueError("give exactly one of inlets = [...] (point inlets), vessel = <segment "
+                             "id>, position = [x, y, z] or feeds = \"tumor\" (tree)")
+        return self
