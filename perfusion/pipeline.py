@@ -24,6 +24,7 @@ from .exposure import drug_metrics
 from .io.results import check_output_dir, steady_fields, write_results
 from .memory import GIB, MemoryEstimate, check_fits, estimate, remedies
 from .metrics import residual_histories, steady_metrics
+from .vascular.output import tree_files, tree_metrics
 from .steady import solve_steady
 from .transport.run import run_drug
 
@@ -125,6 +126,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResul
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
     metrics = steady_metrics(case, domain, steady)
+    metrics.update(tree_metrics(steady, domain))
     if drug is not None:
         metrics.update(drug_metrics(case, domain, drug))
     metrics.update(provenance)
@@ -132,7 +134,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResul
     directory = write_results(
         output_dir, resolved=resolved_case(case, domain, provenance),
         metrics=metrics, fields=steady_fields(domain, steady), domain=domain,
-        histories=residual_histories(steady), drug=drug)
+        histories=residual_histories(steady), drug=drug, trees=tree_files(steady, drug))
     if checkpoint is not None:
         checkpoint.remove()
     log.info("results written to %s", directory)

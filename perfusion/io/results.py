@@ -21,6 +21,7 @@ import numpy as np
 import tomli_w
 
 from ..errors import ResultsError
+from ..vascular.vtp import write_tree_vtp
 from .vti import write_pvd, write_vti
 
 
@@ -41,11 +42,12 @@ def steady_fields(domain, steady) -> dict[str, np.ndarray]:
 
 def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
                   fields: dict[str, np.ndarray], domain, histories: list[dict],
-                  drug=None) -> Path:
+                  drug=None, trees: dict | None = None) -> Path:
     """Write a complete results directory atomically; return its path.
 
     ``drug`` (a ``DrugResult``) adds ``auc``/``cmax`` maps, the snapshots as
-    ``fields/drug_NNNN.vti`` + ``fields/drug.pvd`` and in ``fields.npz``, and the time series.
+    ``fields/drug_NNNN.vti`` + ``fields/drug.pvd`` and in ``fields.npz``, and the time series;
+    ``trees`` (``{file name: (tree, point_data, cell_data)}``) the arterial trees as ``.vtp``.
     """
     directory = Path(directory).resolve()
     try:
@@ -59,6 +61,8 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
         (partial / "case.resolved.toml").write_text(tomli_w.dumps(resolved), encoding="utf-8")
         write_vti(partial / "fields" / "steady.vti", fields, domain.spacing)
         arrays = dict(fields)
+        for file_name, (tree, points, cells) in (trees or {}).items():
+            write_tree_vtp(partial / "fields" / file_name, tree, point_data=points, cell_data=cells)
         if drug is not None:
             arrays.update(write_drug_outputs(partial, drug, domain))
         np.savez_compressed(partial / "fields" / "fields.npz", **arrays,
