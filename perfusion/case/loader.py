@@ -106,16 +106,24 @@ def _resolve_paths(raw: dict, source: Path) -> None:
     if isinstance(supplies, list):
         tables += [(f"supplies.{n}.tree", s.get("tree")) for n, s in enumerate(supplies)
                    if isinstance(s, dict)]
+    geometry = raw.get("geometry")
+    if isinstance(geometry, dict) and isinstance(geometry.get("masks"), dict):
+        tables += [("geometry.masks", geometry["masks"])]
     for key, table in tables:
-        if not (isinstance(table, dict) and isinstance(table.get("path"), str)):
+        if not isinstance(table, dict):
             continue
-        path = Path(table["path"]).expanduser()
-        if not path.is_absolute():
-            path = source.parent / path
-        if not path.exists():
-            raise CaseError(f"{source}: {key}.path: {str(path)!r} does not exist; give a path "
-                            "relative to the case file or an absolute one")
-        table["path"] = str(path.resolve())
+        for name in (["path"] if key != "geometry.masks" else list(table)):
+            if isinstance(table.get(name), str):
+                table[name] = _existing(Path(table[name]).expanduser(), source, f"{key}.{name}")
+
+
+def _existing(path: Path, source: Path, key: str) -> str:
+    if not path.is_absolute():
+        path = source.parent / path
+    if not path.exists():
+        raise CaseError(f"{source}: {key}: {str(path)!r} does not exist; give a path relative "
+                        "to the case file or an absolute one")
+    return str(path.resolve())
 
 
 def _dotted(loc: tuple) -> str:

@@ -84,6 +84,9 @@ class GeometrySpec(Strict):
         "(lits117: LiTS volume 117 labels, CC BY-NC-SA 4.0).")
     labels: Optional[dict[int, Name]] = Field(
         None, description="Image value → tissue class; other values are outside.")
+    masks: Optional[dict[Name, str]] = Field(
+        None, description="Tissue class → binary mask file (instead of path: one file per "
+        "class, same grid), relative to the case file.")
     downsample: int = Field(
         1, ge=1, le=16, description="Merge f×f×f image voxels into one (majority class).")
 
@@ -92,11 +95,15 @@ class GeometrySpec(Strict):
         if self.kind == "phantom":
             if self.organ is None:
                 raise ValueError('a phantom needs organ = { shape = "ellipsoid", … }')
-            if self.path or self.dataset or self.labels or self.downsample != 1:
-                raise ValueError("path, dataset, labels and downsample belong to kind = \"image\"")
+            if self.path or self.dataset or self.labels or self.masks or self.downsample != 1:
+                raise ValueError("path, dataset, labels, masks and downsample belong to "
+                                 "kind = \"image\"")
         else:
-            if (self.path is None) == (self.dataset is None):
-                raise ValueError('an image geometry needs exactly one of path = "…" or dataset = "…"')
+            if sum(x is not None for x in (self.path, self.dataset, self.masks)) != 1:
+                raise ValueError('an image geometry needs exactly one of path = "…", '
+                                 'dataset = "…" or masks = { class = "…" }')
+            if self.masks is not None and self.labels is not None:
+                raise ValueError("labels belong to path = \"…\"; masks name their classes")
             if self.organ is not None or self.tumors:
                 raise ValueError("organ and tumors belong to kind = \"phantom\"")
         return self
@@ -110,6 +117,8 @@ class GeometrySpec(Strict):
             if any(t.necrotic_radius for t in self.tumors):
                 names.append("necrotic")
             return names
+        if self.masks:
+            return list(self.masks)
         labels = self.labels or {1: "normal", 2: "tumor"}
         return list(dict.fromkeys(labels.values()))
 

@@ -1,7 +1,8 @@
 """Label images → class-index volumes (DESIGN §2.1 b).
 
 The image's values are mapped to tissue classes by ``geometry.labels``
-(default ``{1: normal, 2: tumor}``); every other value is outside. The voxel spacing
+(default ``{1: normal, 2: tumor}``); every other value is outside. ``geometry.masks``
+gives one binary mask per class instead (``perfusion.geometry.masks``). The voxel spacing
 comes from the header unless ``grid.spacing`` overrides it; the affine is kept for
 exports that must overlay on the patient's scan.
 """
@@ -21,13 +22,17 @@ DEFAULT_LABELS = {1: "normal", 2: "tumor"}
 
 def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str, ...], tuple]:
     """Read the case's image; return (image, class-index volume, class names, spacing [m])."""
-    if geometry.dataset == "lits117":
+    labels_map = geometry.labels or DEFAULT_LABELS
+    if geometry.masks:
+        from .masks import stack_masks
+
+        image, labels_map = stack_masks(geometry.masks)
+    elif geometry.dataset == "lits117":
         from ..datasets import fetch_lits117
 
-        _, path = fetch_lits117()
+        image = read_image(fetch_lits117()[1])
     else:
-        path = geometry.path
-    image = read_image(path)
+        image = read_image(geometry.path)
     data = image.data
     where = f"geometry.path ({image.path})"
     if np.issubdtype(data.dtype, np.floating):
@@ -41,7 +46,6 @@ def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str,
         raise GeometryError(f"grid.shape: {list(grid.shape)} does not match the image shape "
                             f"{list(data.shape)} of {image.path}; remove grid.shape or fix it")
     spacing = _spacing(grid, image, where)
-    labels_map = geometry.labels or DEFAULT_LABELS
     class_names = ("outside", *dict.fromkeys(labels_map.values()))
     index = np.zeros(data.shape, dtype=np.int8)
     present = np.unique(data)
