@@ -56,8 +56,10 @@ def resolved_case(case, domain, provenance: dict[str, str]) -> dict:
         for key in ("conductivity", "pressure_drop"):
             filled.setdefault(key, _si_string(SupplySpec, key, SUPPLY_DEFAULTS[key].value))
         radius = SUPPLY_DEFAULTS["inlet_radius"].value
-        for inlet in filled["inlets"]:
+        for inlet in filled.get("inlets", []):
             inlet.setdefault("radius", f"{radius!r} m")
+        if "tree" in filled:
+            filled["tree"].setdefault("kernel_radius", f"{radius!r} m")
         supplies.append(filled)
     raw["supplies"] = supplies
     raw["provenance"] = dict(provenance)

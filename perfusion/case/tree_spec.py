@@ -28,6 +28,9 @@ class TreeSpec(Strict):
         None, description="Blood flow into the root (else the root pressure drives the flow).")
     pressure: Optional[Pressure] = Field(
         None, description="Root pressure (generated trees: sizes the radii with terminal_pressure).")
+    boundary: Optional[Literal["inflow", "pressure"]] = Field(
+        None, description="Which root value the coupled solve holds (default: inflow when "
+        "given); the other follows.")
     terminal_pressure: Optional[Pressure] = Field(
         None, description="Generated trees: design pressure at the terminals (default "
         "p_ven + the supply's pressure_drop).")
@@ -57,6 +60,8 @@ class TreeSpec(Strict):
     def _source_fields(self):
         if self.inflow is None and self.pressure is None:
             raise ValueError('give the root inflow = "… mL/min" or pressure = "… mmHg"')
+        if self.boundary is not None and getattr(self, self.boundary) is None:
+            raise ValueError(f"boundary = \"{self.boundary}\" needs {self.boundary} = \"…\"")
         if self.source == "generated":
             missing = [k for k in ("root", "terminals", "inflow", "pressure")
                        if getattr(self, k) is None]

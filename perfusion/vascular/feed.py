@@ -84,12 +84,12 @@ def tree_feed(case, domain, index: int, vascular: np.ndarray, targets: dict,
                                key=key)
     hematocrit = case.blood.hematocrit
     hematocrit = BLOOD_DEFAULTS["hematocrit"].value if hematocrit is None else hematocrit
+    by_flow = spec.boundary == "inflow" or (spec.boundary is None and spec.inflow is not None)
     viscosity = "pries" if spec.pries_viscosity else (spec.viscosity or BLOOD_VISCOSITY)
     return TreeFeed(supply=supply.name, tree=tree,
                     conductance=conductances(tree, viscosity, hematocrit), kernels=kernels,
-                    root_flow=spec.inflow,
-                    root_pressure=None if spec.inflow is not None
-                    else spec.pressure - venous_pressure, key=key)
+                    root_flow=spec.inflow if by_flow else None,
+                    root_pressure=None if by_flow else spec.pressure - venous_pressure, key=key)
 
 
 def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> VascularTree:

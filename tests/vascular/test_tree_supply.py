@@ -1,0 +1,145 @@
+"""Tree supplies end to end: conservation, catheter placement, embolisation, outputs, errors."""
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from case_data import LIVER, WELL_MIXED, tracer
+
+from perfusion.backend import make_backend
+from perfusion.case.loader import case_from_dict
+from perfusion.cli import main
+from perfusion.domain import build_domain
+from perfusion.embolization import embolized_steady
+from perfusion.pipeline import run_case
+from perfusion.steady import solve_steady
+from perfusion.vascular.vtp import read_tree_vtp
+
+TREE = {"source": "generated", "root": ["48 mm", "6 mm", "40 mm"], "inflow": "65 mL/min",
+        "pressure": "100 mmHg", "terminals": 60, "seed": 3, "kernel_radius": "6 mm"}
+
+
+def tree_case(catheter=None, **tree) -> dict:
+    raw = copy.deepcopy(LIVER)
+    raw["supplies"][0] = {"name": "hepatic_artery", "tree": {**TREE, **tree}}
+    raw["catheter"] = {"supply": "hepatic_artery", **(catheter or {"feeds": "tumor"})}
+    return raw
+
+
+def steady_of(raw):
+    case = case_from_dict(raw)
+    domain = build_domain(case, make_backend("numpy", "float64"))
+    return case, domain, solve_steady(case, domain)
+
+
+@pytest.mark.parametrize("boundary", ["inflow", "pressure"])
+def test_root_inflow_equals_terminal_flows_equals_tissue_perfusion(boundary):
+    _, domain, steady = steady_of(tree_case(boundary=boundary))
+    supply = steady.supplies["hepatic_artery"]
+    flow = supply.tree_flow
+    delivered = float(supply.perfusion.sum()) * domain.voxel_volume
+    if boundary == "inflow":
+        assert flow.inflow == pytest.approx(65 / 6e7, rel=1e-8)
+    else:   # the root pressure drives it: 100 mmHg at the root, to solver tolerance
+        root = supply.feed.tree.roots[0]
+        assert flow.node_pressure[root] + steady.venous_pressure == pytest.approx(
+            100 * 133.322387415, rel=1e-12)
+    assert flow.terminal_flow.sum() == pytest.approx(flow.inflow, rel=1e-8)
+    assert delivered == pytest.approx(flow.inflow, rel=1e-8)
+    assert len(supply.inlets) == 60 and supply.conservation_error < 1e-8
+    assert supply.inflow == pytest.approx(flow.inflow, rel=1e-12)
+
+
+def test_catheter_placements_and_their_territories():
+    by_feed = steady_of(tree_case({"feeds": "tumor", "feed_fraction": 0.5}))[2]
+    placement = by_feed.catheter
+    tree = by_feed.supplies["hepatic_artery"].feed.tree
+    flow = by_feed.supplies["hepatic_artery"].tree_flow
+    assert placement.class_share["tumor"] >= 0.5
+    # most distal: no child of the chosen vessel still carries half the tumour inflow
+    for child in tree.children(placement.segment):
+        sub = steady_of(tree_case({"vessel": int(child)}))[2].catheter
+        assert sub.class_share["tumor"] < 0.5
+    assert placement.flow == pytest.approx(flow.segment_flow[placement.segment])
+    territory = by_feed.catheter_territory
+    assert territory.flow_weighted_mean == pytest.approx(territory.expected_mean, rel=1e-8)
+    assert territory.catheter_flow == pytest.approx(placement.flow, rel=1e-8)
+    # by position: the segment whose axis passes nearest
+    a, b = tree.points[tree.segments[placement.segment]]
+    by_position = steady_of(tree_case({"position": [f"{v * 1e3} mm" for v in (a + b) / 2]}))[2]
+    assert by_position.catheter.segment == placement.segment
+
+
+def test_embolising_the_catheterised_subtree_cuts_its_flow():
+    raw = tree_case({"feeds": "tumor", "feed_fraction": 0.5})
+    raw["drug"] = tracer()
+    raw["systemic"] = WELL_MIXED["systemic"]
+    raw["infusion"] = [{"route": "intra-arterial", "start": "0 min", "duration": "5 min",
+                        "dose": "1 mg"}]
+    raw["simulation"] = {"duration": "10 min"}
+    raw["embolization"] = {"time": "5 min", "factor": 0.05}
+    case, domain, steady = steady_of(raw)
+    after = embolized_steady(case, domain, steady)
+    segment = steady.catheter.segment
+    before_flow = steady.supplies["hepatic_artery"].tree_flow.segment_flow[segment]
+    after_flow = after.supplies["hepatic_artery"].tree_flow
+    assert after_flow.segment_flow[segment] < 0.3 * before_flow
+    assert after_flow.inflow == pytest.approx(65 / 6e7, rel=1e-8)   # the root flow is held
+    supply = after.supplies["hepatic_artery"]
+    delivered = float(supply.perfusion.sum()) * domain.voxel_volume
+    assert delivered == pytest.approx(after_flow.inflow, rel=1e-8)
+
+
+def test_run_writes_the_tree_and_its_metrics(tmp_path):
+    raw = tree_case({"feeds": "tumor"})
+    raw["drug"] = tracer()
+    raw["systemic"] = WELL_MIXED["systemic"]
+    raw["infusion"] = [{"route": "intra-arterial", "start": "0 min", "duration": "10 min",
+                        "dose": "1 mg"}]
+    raw["simulation"] = {"duration": "20 min", "output_every": "10 min"}
+    result = run_case(case_from_dict(raw), tmp_path / "out", backend="numpy")
+    metrics = result.metrics
+    tree_metrics = metrics["trees"]["hepatic_artery"]
+    assert tree_metrics["terminals"] == 60
+    assert tree_metrics["conservation_relative_error"] < 1e-8
+    assert metrics["catheter"]["class_inflow_share"]["tumor"] >= 0.8
+    tree, points, cells = read_tree_vtp(tmp_path / "out" / "fields" / "tree_hepatic_artery.vtp")
+    assert len(tree.segments) == tree_metrics["segments"]
+    assert cells["flow"].max() == pytest.approx(65 / 6e7, rel=1e-8)
+    inside = cells["catheter"] == 1
+    assert inside.sum() > 0 and np.all(cells["drug_plasma_peak"][inside]
+                                       > cells["drug_plasma_peak"][~inside].max())
+    assert points["pressure"].max() > points["pressure"].min()
+    saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert saved["trees"]["hepatic_artery"]["segments"] == tree_metrics["segments"]
+
+
+def _cli(raw, tmp_path, *extra):
+    path = tmp_path / "case.toml"
+    path.write_text(tomli_w.dumps(raw))
+    return CliRunner().invoke(main, ["run", str(path), "-o", str(tmp_path / "out"),
+                                     "--backend", "numpy", *extra])
+
+
+def test_unknown_catheter_vessel_is_a_clear_error(tmp_path):
+    result = _cli(tree_case({"vessel": 99999}), tmp_path)
+    assert result.exit_code == 1
+    assert "catheter.vessel" in result.output and "does not exist" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_root_outside_the_tissue_is_a_clear_error(tmp_path):
+    result = _cli(tree_case(root=["48 mm", "-30 mm", "40 mm"]), tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "supplies.0.tree" in result.output or "root" in result.output
+
+
+def test_catheter_needs_a_tree_placement_on_a_tree_supply(tmp_path):
+    result = _cli(tree_case({"inlets": ["right"]}), tmp_path)
+    assert result.exit_code == 1 and "catheter.inlets" in result.output
