@@ -19,14 +19,15 @@ from .backend import Backend, is_out_of_memory, make_backend
 from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
-from .errors import BackendUnavailableError, GeometryError
+from .case.checks import KeyedCaseError
+from .errors import BackendUnavailableError, CaseError, GeometryError
 from .exposure import drug_metrics
 from .io.results import check_output_dir, steady_fields, write_results
 from .memory import GIB, MemoryEstimate, check_fits, estimate, remedies
 from .metrics import residual_histories, steady_metrics
-from .vascular.output import tree_files, tree_metrics
 from .steady import solve_steady
 from .transport.run import run_drug
+from .vascular.output import tree_files, tree_metrics
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResul
         timings["steady"] = time.perf_counter() - start - sum(timings.values())
     except GeometryError as exc:  # these name the key; add the file
         raise GeometryError(f"{case_source(case)}: {exc}") from None
+    except KeyedCaseError as exc:  # a key whose value only the solved fields can check
+        raise CaseError(f"{case_source(case)}: {exc}") from None
     drug = None
     if case.infusion:
         drug = run_drug(case, domain, steady, checkpoint)

@@ -101,10 +101,13 @@ def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> V
         drop = supply.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
         terminal = spec.terminal_pressure if spec.terminal_pressure is not None else venous + drop
         log.info("growing a %d-terminal tree for supply %s", spec.terminals, name)
-        return generate_tree(vascular, demand, domain.spacing, root=spec.root, flow=spec.inflow,
-                             root_pressure=spec.pressure, terminal_pressure=terminal,
-                             terminals=spec.terminals, seed=spec.seed,
-                             murray_exponent=spec.murray_exponent, name=name)
+        try:
+            return generate_tree(vascular, demand, domain.spacing, root=spec.root,
+                                 flow=spec.inflow, root_pressure=spec.pressure,
+                                 terminal_pressure=terminal, terminals=spec.terminals,
+                                 seed=spec.seed, murray_exponent=spec.murray_exponent, name=name)
+        except TreeError as exc:
+            raise TreeError(f"{key}: {str(exc).removeprefix('generate_tree: ')}") from None
     path = _case_path(case, spec.path, key)
     if spec.source == "centerlines":
         from .centerlines import load_centerlines
