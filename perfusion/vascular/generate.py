@@ -53,7 +53,8 @@ def generate_tree(mask, demand, spacing, *, root, flow, root_pressure, terminal_
     Parameters
     ----------
     mask : (nx, ny, nz) bool array — the tissue the tree may run in (grid frame).
-    demand : float array like ``mask``, ≥ 0 — perfusion demand; terminal density ∝ demand.
+    demand : float array like ``mask``, ≥ 0 — perfusion demand; terminal density ∝ demand
+        (ignored outside ``mask``; voxels with demand 0 get no terminal).
     spacing : voxel size (h_x, h_y, h_z) [m] (or one number).
     root : (x, y, z) [m] — the root node, inside or within a voxel of the tissue.
     flow : root flow Q [m³/s]; every terminal receives Q / terminals.

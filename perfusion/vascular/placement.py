@@ -35,7 +35,11 @@ def check_inputs(mask, demand, spacing, root, flow, root_pressure, terminal_pres
     if not (np.isfinite(h).all() and (h > 0).all()):
         raise TreeError(f"{_WHERE}: spacing must be three positive lengths in metres, got "
                         f"{spacing!r}")
-    if isinstance(terminals, bool) or int(terminals) != terminals or terminals < 1:
+    try:
+        whole = not isinstance(terminals, bool) and int(terminals) == terminals
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or terminals < 1:
         raise TreeError(f"{_WHERE}: terminals must be a whole number ≥ 1, got {terminals!r}")
     for label, value in (("flow", flow), ("viscosity", viscosity),
                          ("murray_exponent", murray_exponent)):

@@ -140,6 +140,14 @@ def test_poiseuille_flows_match_the_requested_flow(tree):
     assert np.abs(terminal_flows / (FLOW / N) - 1).max() < 1e-6
 
 
+def test_one_terminal_is_one_segment_carrying_the_flow():
+    single = _grow(1)
+    assert single.segments.tolist() == [[0, 1]]
+    assert _kirchhoff_flows(single)[0] == pytest.approx(FLOW, rel=1e-12)
+    with pytest.raises(TreeError, match="no bifurcation"):
+        fitted_murray_exponent(single)
+
+
 def test_terminal_density_follows_demand(tree):
     cells = np.floor(tree.points[tree.terminals] / H).astype(int)
     in_tumour = int(TUMOUR[tuple(cells.T)].sum())
@@ -186,6 +194,7 @@ def _two_blobs():
     (dict(root=(0.001, 0.001, 0.001)), "from the nearest tissue voxel"),
     (dict(demand=np.zeros(SHAPE)), "no voxel of the mask has demand > 0"),
     (dict(terminals=0), "terminals must be a whole number"),
+    (dict(terminals=2.5), "terminals must be a whole number"),
     (dict(terminals=9, mask=np.pad(np.ones((2, 2, 2), bool), 1), demand=np.ones((4, 4, 4)),
           root=(3e-3, 3e-3, 3e-3)), "at most one terminal per voxel"),
     (dict(flow=0.0), "flow must be positive"),
