@@ -1,0 +1,318 @@
+"""Trees from centre-line files and vessel masks, and the ``.vtp`` tree writer.
+
+Centre-lines: a VMTK-style Y (one polyline per outlet, the trunk stored twice) written as
+ASCII ``.vtp`` here, and as binary ``.vtp``/legacy ``.vtk`` by PyVista where installed.
+Masks: voxelised capsules (a voxel is vessel when its centre is within the radius of the
+axis segment); tolerances in voxels, as the module docstring of ``vessel_mask`` states.
+"""
+import logging
+
+import numpy as np
+import pytest
+
+from perfusion.vascular.centerlines import load_centerlines
+from perfusion.vascular.tree import TreeError
+from perfusion.vascular.vessel_mask import load_vessel_mask, tree_from_mask
+from perfusion.vascular.vtp import read_tree_vtp, write_tree_vtp
+
+MM = 1e-3
+INLET, FORK = np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 10.0])
+ENDS = {"left": np.array([-5.0, 0.0, 15.0]), "right": np.array([5.0, 2.5, 15.0])}
+
+
+def _radius_mm(points):
+    """Known radius along the Y [mm]: widest at the inlet."""
+    return 1.5 - 0.05 * points[..., 2] - 0.02 * np.abs(points[..., 0])
+
+
+def _y_lines():
+    """Two polylines [mm] from the inlet to each outlet, sharing the trunk (as VMTK)."""
+    trunk = FORK * np.linspace(0, 1, 11)[:, None]
+    steps = np.linspace(0.2, 1, 5)[:, None]
+    return [np.vstack([trunk, FORK + steps * (end - FORK)]) for end in ENDS.values()]
+
+
+def _write_ascii_vtp(path, lines, point_data):
+    """A single-piece ASCII ``.vtp`` with one polyline cell per line."""
+    points = np.vstack(lines)
+    offsets = np.cumsum([len(line) for line in lines])
+
+    def array(name, values, vtk_type="Float64", components=1):
+        text = " ".join(repr(v) for v in np.ravel(values).tolist())
+        return (f'<DataArray type="{vtk_type}" Name="{name}" NumberOfComponents='
+                f'"{components}" format="ascii">{text}</DataArray>\n')
+
+    path.write_text(
+        '<?xml version="1.0"?>\n<VTKFile type="PolyData" version="0.1" '
+        'byte_order="LittleEndian">\n<PolyData>\n'
+        f'<Piece NumberOfPoints="{len(points)}" NumberOfLines="{len(lines)}">\n'
+        f'<PointData>\n{"".join(array(k, v) for k, v in point_data.items())}</PointData>\n'
+        f'<Points>\n{array("Points", points, components=3)}</Points>\n'
+        f'<Lines>\n{array("connectivity", np.arange(len(points)), "Int64")}'
+        f'{array("offsets", offsets, "Int64")}</Lines>\n</Piece>\n</PolyData>\n</VTKFile>\n')
+    return path
+
+
+@pytest.fixture
+def y_file(tmp_path):
+    lines = _y_lines()
+    lines[1][:11] += 1e-9   # the duplicated trunk is not bit-identical in VMTK output
+    return _write_ascii_vtp(tmp_path / "y.vtp", lines,
+                            {"MaximumInscribedSphereRadius": _radius_mm(np.vstack(lines)),
+                             "Abscissas": np.arange(32.0)})
+
+
+def _node(tree, position_mm, origin=(0, 0, 0)):
+    """Index of the node at ``position_mm`` (file frame)."""
+    distance = np.linalg.norm(tree.points - (MM * position_mm - np.asarray(origin)), axis=1)
+    assert distance.min() < 1e-9
+    return int(np.argmin(distance))
+
+
+def _expected_radii(tree, origin=(0, 0, 0)):
+    file_points = (tree.points + np.asarray(origin)) / MM
+    return MM * _radius_mm(file_points)[tree.segments].mean(axis=1)
+
+
+def test_vmtk_style_centrelines_give_one_bifurcation(y_file):
+    tree = load_centerlines(y_file)
+    assert (len(tree.points), len(tree.segments)) == (21, 20)   # trunk merged: 11 + 5 + 5
+    degree = np.bincount(tree.segments.ravel())
+    assert np.bincount(degree).tolist() == [0, 3, 17, 1]
+    assert int(np.argmax(degree)) == _node(tree, FORK)
+    assert tree.roots.tolist() == [_node(tree, INLET)]
+    assert sorted(tree.terminals.tolist()) == sorted(_node(tree, end) for end in ENDS.values())
+    np.testing.assert_allclose(tree.radii, _expected_radii(tree), rtol=0, atol=1e-12)
+    assert tree.name == "y"
+
+
+def test_unit_and_origin_place_the_nodes_in_the_grid_frame(y_file):
+    origin = (0.01, -0.02, 0.005)
+    plain = load_centerlines(y_file)
+    shifted = load_centerlines(y_file, origin=origin)
+    np.testing.assert_allclose(shifted.points, plain.points - origin, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(shifted.radii, _expected_radii(shifted, origin), atol=1e-12)
+    in_metres = load_centerlines(y_file, unit=1.0)
+    np.testing.assert_allclose(in_metres.points, plain.points / MM, atol=1e-12)
+    np.testing.assert_allclose(in_metres.radii, plain.radii / MM, atol=1e-12)
+
+
+def test_root_at_a_position_takes_the_nearest_node(y_file):
+    tree = load_centerlines(y_file, root=MM * (ENDS["right"] + [0.1, 0.0, 0.2]))
+    assert tree.roots.tolist() == [_node(tree, ENDS["right"])]
+    assert sorted(tree.terminals.tolist()) == sorted([_node(tree, INLET),
+                                                     _node(tree, ENDS["left"])])
+    with pytest.raises(TreeError, match=r"y\.vtp: root .* mm from the nearest"):
+        load_centerlines(y_file, root=(0.1, 0.1, 0.1))
+
+
+def test_files_written_by_pyvista_give_the_same_tree(tmp_path, y_file):
+    pyvista = pytest.importorskip("pyvista")
+    lines = _y_lines()
+    points = np.vstack(lines)
+    cells = np.concatenate([[11 + 5, *range(16)], [16, *range(16, 32)]])
+    mesh = pyvista.PolyData(points, lines=cells)
+    mesh.point_data["MaximumInscribedSphereRadius"] = _radius_mm(points)
+    reference = load_centerlines(y_file)
+    for name in ("binary.vtp", "legacy.vtk"):
+        mesh.save(tmp_path / name)
+        tree = load_centerlines(tmp_path / name)
+        assert len(tree.segments) == 20 and tree.roots.tolist() == [_node(tree, INLET)]
+        order = np.lexsort(tree.points.T)
+        np.testing.assert_allclose(tree.points[order], reference.points[np.lexsort(
+            reference.points.T)], atol=1e-11)
+        np.testing.assert_allclose(tree.radii, _expected_radii(tree), atol=1e-12)
+
+
+def test_centreline_errors_name_the_file_and_the_fix(tmp_path, y_file):
+    with pytest.raises(TreeError, match=r"missing\.vtp: centre-line file not found"):
+        load_centerlines(tmp_path / "missing.vtp")
+    with pytest.raises(TreeError, match=r"y\.vtp: no scalar point array 'Radius'.*"
+                                        r"'MaximumInscribedSphereRadius', 'Abscissas'"):
+        load_centerlines(y_file, radius_array="Radius")
+    lines = _y_lines()
+    radius = _radius_mm(np.vstack(lines))
+    radius[3] = -0.2
+    bad = _write_ascii_vtp(tmp_path / "bad.vtp", lines, {"R": radius})
+    with pytest.raises(TreeError, match=r"bad\.vtp: 'R' is -0\.2 at point 3"):
+        load_centerlines(bad, radius_array="R")
+    apart = [lines[0][:5], lines[0][6:]]
+    two = _write_ascii_vtp(tmp_path / "two.vtp", apart, {"R": _radius_mm(np.vstack(apart))})
+    with pytest.raises(TreeError, match=r"two\.vtp: .* 2 disconnected pieces"):
+        load_centerlines(two, radius_array="R")
+    dots = _write_ascii_vtp(tmp_path / "dots.vtp", [p[None] for p in lines[0][:3]],
+                            {"R": np.ones(3)})
+    with pytest.raises(TreeError, match=r"dots\.vtp: holds no line cells"):
+        load_centerlines(dots, radius_array="R")
+    (tmp_path / "junk.vtp").write_text("<VTKFile")
+    with pytest.raises(TreeError, match=r"junk\.vtp: not a readable VTK PolyData"):
+        load_centerlines(tmp_path / "junk.vtp")
+
+
+def test_written_tree_reads_back_exactly(tmp_path, y_file):
+    tree = load_centerlines(y_file)
+    nodes, segments = len(tree.points), len(tree.segments)
+    point_data = {"pressure": np.linspace(1e4, 9e3, nodes)}
+    cell_data = {"flow": np.arange(segments) * 1e-9, "catheter": np.arange(segments) < 3,
+                 "drug": np.arange(2.0 * segments).reshape(segments, 2)}
+    out = tmp_path / "tree.vtp"
+    write_tree_vtp(out, tree, point_data=point_data, cell_data=cell_data)
+    back, back_points, back_cells = read_tree_vtp(out)
+    np.testing.assert_array_equal(back.segments, tree.segments)
+    np.testing.assert_array_equal(back.points, tree.points)
+    np.testing.assert_array_equal(back.radii, tree.radii)
+    np.testing.assert_array_equal(back_points["pressure"], point_data["pressure"])
+    for name, values in cell_data.items():
+        np.testing.assert_array_equal(back_cells[name], values)
+    assert back_cells["catheter"].dtype == np.uint8 and set(back_cells) == set(cell_data)
+    again = load_centerlines(out, radius_array="radius", unit=1.0)   # the generic reader
+    assert sorted(map(tuple, again.points[again.segments].reshape(-1, 6).tolist())) == \
+        sorted(map(tuple, tree.points[tree.segments].reshape(-1, 6).tolist()))
+    with pytest.raises(ValueError, match="'length' is written from the tree"):
+        write_tree_vtp(out, tree, cell_data={"length": np.ones(segments)})
+    with pytest.raises(ValueError, match="'flow' must have 20 rows"):
+        write_tree_vtp(out, tree, cell_data={"flow": np.ones(3)})
+
+
+def test_written_tree_opens_in_pyvista(tmp_path, y_file):
+    pyvista = pytest.importorskip("pyvista")
+    tree = load_centerlines(y_file)
+    write_tree_vtp(tmp_path / "tree.vtp", tree, cell_data={"flow": np.ones(20)})
+    mesh = pyvista.read(tmp_path / "tree.vtp")
+    assert (mesh.n_points, mesh.n_cells) == (21, 20)
+    np.testing.assert_array_equal(mesh.cell_data["radius"], tree.radii)
+    np.testing.assert_allclose(mesh.cell_data["length"], tree.lengths)
+    np.testing.assert_array_equal(mesh.lines.reshape(-1, 3)[:, 1:], tree.segments)
+    inflow = mesh.point_data["radius"][tree.segments[:, 1]]
+    np.testing.assert_array_equal(inflow, tree.radii)
+
+
+# --- vessel masks -----------------------------------------------------------------------
+H = 0.5 * MM
+
+
+def _capsule(shape, spacing, start, end, radius):
+    """Voxels whose centre is within ``radius`` of the segment ``start``–``end`` [m]."""
+    centres = (np.indices(shape).reshape(3, -1).T + 0.5) * spacing
+    axis = end - start
+    t = np.clip((centres - start) @ axis / (axis @ axis), 0, 1)
+    return (np.linalg.norm(centres - start - t[:, None] * axis, axis=1) <= radius).reshape(shape)
+
+
+def _to_segment(points, start, end):
+    """Distance of ``points`` to the segment ``start``–``end`` and position along it."""
+    axis = end - start
+    t = (points - start) @ axis / (axis @ axis)
+    return np.linalg.norm(points - start - np.clip(t, 0, 1)[:, None] * axis, axis=1), t
+
+
+ANGLE = np.radians(35)
+TRUNK = (np.array([10, 32, 4]) * H, np.array([10, 32, 40]) * H, 4 * H)
+BRANCHES = [(TRUNK[1], TRUNK[1] + 40 * H * np.array([0, side * np.sin(ANGLE), np.cos(ANGLE)]),
+             3 * H) for side in (1, -1)]
+
+
+@pytest.fixture(scope="module")
+def y_mask():
+    shape = (21, 64, 80)
+    return np.logical_or.reduce([_capsule(shape, H, *vessel) for vessel in (TRUNK, *BRANCHES)])
+
+
+def test_mask_of_a_bifurcation_gives_its_tree(y_mask):
+    tree = tree_from_mask(y_mask, H)
+    degree = np.bincount(tree.segments.ravel())
+    assert np.count_nonzero(degree >= 3) == 1 and len(tree.terminals) == 2
+    assert np.linalg.norm(tree.points[np.argmax(degree)] - TRUNK[1]) < TRUNK[2]
+    start, end, radius = TRUNK
+    tip = start - radius * (end - start) / np.linalg.norm(end - start)
+    assert _to_segment(tree.points[tree.roots], tip, start)[0].max() < 2 * H
+    for start, end, radius in BRANCHES:
+        tip = end + radius * (end - start) / np.linalg.norm(end - start)
+        assert _to_segment(tree.points[tree.terminals], end, tip)[0].min() < 2 * H
+    middles = tree.points[tree.segments].mean(axis=1)
+    for start, end, radius in (TRUNK, *BRANCHES):
+        off_axis, t = _to_segment(middles, start, end)
+        inside = (off_axis < radius) & (t > 0.25) & (t < 0.75)
+        assert inside.sum() >= 4
+        assert np.abs(tree.radii[inside] - radius).max() < 0.5 * H
+    truth = sum(np.linalg.norm(end - start) for start, end, _ in (TRUNK, *BRANCHES))
+    assert abs(tree.lengths.sum() / truth - 1) < 0.1
+    assert 0.7 * 2 * H < np.median(tree.lengths) < 1.5 * 2 * H   # node_spacing: 2 voxels
+    every_voxel = tree_from_mask(y_mask, H, node_spacing=0)   # 26-neighbour steps
+    assert np.median(every_voxel.lengths) < np.sqrt(3) * H * (1 + 1e-12)
+    assert len(every_voxel.segments) > 1.4 * len(tree.segments)
+
+
+def test_mask_root_at_a_position(y_mask):
+    start, end, radius = BRANCHES[0]
+    tip = end + radius * (end - start) / np.linalg.norm(end - start)
+    tree = tree_from_mask(y_mask, H, root=tip)
+    assert np.linalg.norm(tree.points[tree.roots[0]] - tip) < 2 * H
+    assert len(tree.terminals) == 2
+    with pytest.raises(TreeError, match=r"^mask: root .* mm from the nearest vessel"):
+        tree_from_mask(y_mask, H, root=(0.2, 0.2, 0.2))
+
+
+def test_spur_pruning_removes_a_bump_on_the_wall():
+    shape = (30, 30, 60)
+    trunk = _capsule(shape, H, np.array([15, 15, 8]) * H, np.array([15, 15, 52]) * H, 4 * H)
+    bump = _capsule(shape, H, np.array([15, 15, 30]) * H, np.array([15, 20, 30]) * H, 2 * H)
+    assert len(tree_from_mask(trunk | bump, H, min_branch_length=0).terminals) == 2
+    pruned = tree_from_mask(trunk | bump, H)
+    assert len(pruned.terminals) == 1 and np.bincount(pruned.segments.ravel()).max() == 2
+
+
+def test_pieces_are_kept_or_bridged(caplog):
+    shape = (30, 30, 60)
+    first = _capsule(shape, H, np.array([15, 15, 5]) * H, np.array([15, 15, 30]) * H, 3 * H)
+    second = _capsule(shape, H, np.array([15, 15, 38]) * H, np.array([15, 15, 52]) * H, 3 * H)
+    assert not (first | second)[:, :, 33:35].any() and (first | second)[:, :, 32].any()
+    largest = tree_from_mask(first | second, H)
+    assert largest.points[:, 2].max() < 33 * H
+    bridged = tree_from_mask(first | second, H, keep="all", bridge_gaps=1.5 * MM)
+    assert len(bridged.terminals) == 1
+    assert bridged.points[:, 2].min() < 10 * H and bridged.points[:, 2].max() > 45 * H
+    with caplog.at_level(logging.WARNING):
+        tree_from_mask(first | second, H, keep="all", bridge_gaps=0.25 * MM)
+    assert f"dropped {second.sum()} vessel voxels in 1 pieces" in caplog.text
+    with pytest.raises(TreeError, match="keep='all' with bridge_gaps > 0"):
+        tree_from_mask(first | second, H, keep="all")
+
+
+def test_anisotropic_spacing():
+    spacing = np.array([0.4, 0.4, 1.0]) * MM
+    shape, radius = (60, 60, 30), 1.2 * MM
+    direction = np.array([0.6, 0.0, 0.8])
+    start = np.array(shape) * spacing / 2 - 10 * MM * direction
+    end = start + 20 * MM * direction
+    tree = tree_from_mask(_capsule(shape, spacing, start, end, radius), spacing)
+    assert len(tree.terminals) == 1 and np.bincount(tree.segments.ravel()).max() == 2
+    off_axis, t = _to_segment(tree.points[tree.segments].mean(axis=1), start, end)
+    middle = (t > 0.25) & (t < 0.75)
+    assert off_axis.max() < 1.5 * spacing.max()
+    assert np.abs(tree.radii[middle] - radius).max() < 0.5 * spacing.max()
+    assert 0.9 * 20 * MM < tree.lengths.sum() < 20 * MM + 2 * radius + spacing.max()
+
+
+def test_mask_errors():
+    with pytest.raises(TreeError, match="^vessels.nii: the vessel mask has no vessel voxel"):
+        tree_from_mask(np.zeros((5, 5, 5), bool), H, source="vessels.nii")
+    ball = _capsule((20, 20, 20), H, np.full(3, 10 * H), np.full(3, 10.01 * H), 6 * H)
+    with pytest.raises(TreeError, match="^mask: the largest vessel piece is a blob"):
+        tree_from_mask(ball, H)
+
+
+def test_load_vessel_mask_reads_labels_and_spacing(tmp_path, y_mask):
+    labels = np.ones(y_mask.shape, np.uint8)
+    labels[y_mask] = 2
+    path = tmp_path / "vessels.npz"
+    np.savez(path, labels=labels, spacing=[H, H, H])
+    tree = load_vessel_mask(path, label=2)
+    direct = tree_from_mask(y_mask, H)
+    np.testing.assert_array_equal(tree.points, direct.points)
+    np.testing.assert_array_equal(tree.radii, direct.radii)
+    assert tree.name == "vessels"
+    with pytest.raises(TreeError, match=r"vessels\.npz: no voxel has label 7; .* \[1, 2\]"):
+        load_vessel_mask(path, label=7)
+    with pytest.raises(TreeError, match=r"absent\.nii: label image not found"):
+        load_vessel_mask(tmp_path / "absent.nii")
