@@ -11,17 +11,21 @@ Med. 29:19). Terminals are added one at a time:
    ``f`` starts at 1 for each terminal and shrinks ×0.9 after each batch of
    ``_BATCH`` rejected tosses.
 2. Join ``x`` to each of the ``_CANDIDATES`` nearest segments ``(u, d)`` through a new
-   bifurcation ``b`` on the triangle ``(x_u, x_d, x)``: a barycentric lattice, then a
-   pattern search with halving steps. Radii follow from Poiseuille, the bifurcation ratios
-   and Murray's law (see :mod:`perfusion.vascular.cco`, which states the equations); the
-   connection with the smallest tree volume ``V = Σ π r² L`` that keeps every new segment
-   in the tissue wins.
+   bifurcation ``b`` in the triangle ``(x_u, x_d, x)``, placed by geometric optimisation
+   (Kamiya & Togawa 1972: the weighted Fermat point minimising ``Σ r_i² L_i`` of the three
+   new segments, radii from the current site, ``_KAMIYA`` Weiszfeld steps). Radii follow
+   from Poiseuille, the bifurcation ratios and Murray's law (see
+   :mod:`perfusion.vascular.cco`, which states the equations); the connection with the
+   smallest total tree volume ``V = Σ π r² L`` (exact, evaluated along the path to the
+   root) that keeps every new segment in the tissue wins. Where no optimised site is
+   valid (non-convex tissue), the interior points of a barycentric lattice on each
+   triangle are tried the same way.
 
 Constraints: every voxel each new segment passes through is in ``mask`` (an exact voxel
 traversal, stricter than sampling it every half voxel; near a root outside the tissue,
 points within one voxel diagonal of it are not checked); no segment shorter than
-``_MIN_LENGTH`` voxels. Same inputs and ``seed`` give the
-same tree (``numpy.random.default_rng``).
+``_MIN_LENGTH`` voxels. Same inputs and ``seed`` give the same tree
+(``numpy.random.default_rng``).
 """
 from __future__ import annotations
 

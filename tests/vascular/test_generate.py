@@ -95,6 +95,18 @@ def test_every_node_and_segment_stays_in_the_tissue(tree):
     assert tree.lengths.max() / 400 <= H / 2
 
 
+def test_non_convex_tissue_keeps_segments_inside():
+    """A U-shaped slab: straight connections across the gap must be refused."""
+    mask = np.zeros((24, 24, 4), dtype=bool)
+    mask[2:22, 2:8] = mask[2:8, 2:22] = mask[16:22, 2:22] = True
+    grown = _grow(80, mask=mask, demand=mask * 1.0, root=np.array([12.5, 2.5, 2.5]) * H)
+    a, b = grown.points[grown.segments[:, 0]], grown.points[grown.segments[:, 1]]
+    for fraction in np.linspace(0, 1, 401):
+        assert _in_mask(a + fraction * (b - a), mask).all()
+    cells = np.floor(grown.points[grown.terminals] / H).astype(int)
+    assert (cells[:, 1] >= 8).sum() > 20             # both arms are supplied
+
+
 def test_same_seed_same_tree_other_seed_other_tree():
     first, again, other = _grow(60, seed=7), _grow(60, seed=7), _grow(60, seed=8)
     for key in ("points", "segments", "radii"):
