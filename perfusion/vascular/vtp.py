@@ -73,8 +73,9 @@ def write_tree_vtp(path: str | os.PathLike, tree: VascularTree, *,
     """
     nodes, segments = len(tree.points), len(tree.segments)
     node_radius = np.zeros(nodes)
-    node_radius[tree.segments[::-1, 0]] = tree.radii[::-1]   # roots: first outgoing segment
-    node_radius[tree.segments[:, 1]] = tree.radii
+    upstream, first = np.unique(tree.segments[:, 0], return_index=True)
+    node_radius[upstream] = tree.radii[first]        # roots: their first outgoing segment
+    node_radius[tree.segments[:, 1]] = tree.radii    # the others: their incoming segment
     points = {"radius": node_radius, **_checked(point_data, nodes, "point")}
     cells = {"radius": tree.radii, "length": tree.lengths, **_checked(cell_data, segments, "cell")}
     arrays = {kind: "".join(_data_array_xml(name, values.reshape(len(values), -1))
