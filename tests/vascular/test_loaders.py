@@ -185,6 +185,9 @@ def test_written_tree_opens_in_pyvista(tmp_path, y_file):
     np.testing.assert_array_equal(mesh.lines.reshape(-1, 3)[:, 1:], tree.segments)
     inflow = mesh.point_data["radius"][tree.segments[:, 1]]
     np.testing.assert_array_equal(inflow, tree.radii)
+    (root,) = tree.roots
+    assert mesh.point_data["radius"][root] == tree.radii[np.flatnonzero(
+        tree.segments[:, 0] == root)[0]]
 
 
 # --- vessel masks -----------------------------------------------------------------------
