@@ -2,7 +2,8 @@
 
 Class means of total tissue concentration ``C_t``: ``auc.<class>`` [kg·s/m³] and
 ``cmax.<class>`` [kg/m³] (peak of the class-mean curve); ``auc_systemic`` (plasma
-``∫c_sys dt``); ``tumor_to_normal_auc``; ``tumor_to_systemic_auc``;
+``∫c_sys dt``); ``auc_share.<class>`` (the class's share of the tissue's drug exposure,
+``AUC_c V_c / Σ AUC_k V_k``); ``tumor_to_normal_auc``; ``tumor_to_systemic_auc``;
 ``regional_advantage = (AUC_target/AUC_sys)_IA ÷ (AUC_target/AUC_sys)_IV`` (target: tumour,
 or all tissue when there is none), which for a well-mixed region at steady state equals
 Collins' ``R_d = 1 + CL_TB/(Q_p(1 − E))`` with ``Q_p`` the region's plasma flow;
@@ -26,6 +27,10 @@ def route_metrics(domain, route, target: str | None, auc_threshold: float, dose:
     target_auc = _target_auc(domain, exposure, auc, target)
     metrics["target"] = target or "all tissue"
     metrics["target_auc"] = target_auc
+    counts = exposure.means.counts
+    exposed = sum(auc[c] * counts[c] for c in auc)
+    if exposed > 0:
+        metrics["auc_share"] = {c: auc[c] * counts[c] / exposed for c in auc}
     if "tumor" in auc and "normal" in auc and auc["normal"] > 0:
         metrics["tumor_to_normal_auc"] = auc["tumor"] / auc["normal"]
     if exposure.auc_systemic > 0:

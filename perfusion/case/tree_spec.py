@@ -41,7 +41,8 @@ class TreeSpec(Strict):
                               description="Centerlines: point array holding the radii.")
     unit: Length = Field("1 mm", description="Centerlines: length of one file unit.")
     origin: Position = Field(("0 m", "0 m", "0 m"),
-                             description="Centerlines: grid-frame position of the file's origin.")
+                             description="Centerlines: position of the grid corner in the file's frame "
+                             "(grid position = unit × file point − origin).")
     label: Optional[int] = Field(None, description="Mask: vessel label value (default: any > 0).")
     bridge_gaps: Length | Literal[0] = Field(
         0, description="Mask: join vessel pieces whose ends are this close (0: keep the largest).")
