@@ -29,10 +29,13 @@ def _children(fine_shape, coarse_shape):
         yield fine, coarse
 
 
-def restrict_reference(fine, coarse_shape):
-    """``Pᵀ r`` written against the array module."""
-    coarse = array_module(fine).zeros(coarse_shape, dtype=fine.dtype)
-    for fine_cells, coarse_cells in _children(fine.shape, coarse_shape):
+def restrict_reference(fine, coarse_shape, out=None):
+    """``Pᵀ r`` written against the array module, into ``out`` if given."""
+    coarse = array_module(fine).empty(coarse_shape, dtype=fine.dtype) if out is None else out
+    children = _children(fine.shape, coarse_shape)
+    first, _ = next(children)  # the first child of every coarse cell
+    coarse[...] = fine[first]
+    for fine_cells, coarse_cells in children:
         coarse[coarse_cells] += fine[fine_cells]
     return coarse
 
@@ -43,9 +46,9 @@ def prolong_reference(coarse, fine) -> None:
         fine[fine_cells] += coarse[coarse_cells]
 
 
-def restrict_kernel(fine, coarse_shape):
-    """``Pᵀ r`` by the CUDA kernel (CuPy arrays)."""
-    coarse = array_module(fine).empty(coarse_shape, dtype=fine.dtype)
+def restrict_kernel(fine, coarse_shape, out=None):
+    """``Pᵀ r`` by the CUDA kernel (CuPy arrays), into ``out`` if given."""
+    coarse = array_module(fine).empty(coarse_shape, dtype=fine.dtype) if out is None else out
     launch("mg_transfer", "mg_restrict", coarse.size, fine, coarse, *fine.shape,
            *factors(fine.shape, coarse_shape))
     return coarse
@@ -57,9 +60,9 @@ def prolong_kernel(coarse, fine) -> None:
            *factors(fine.shape, coarse.shape))
 
 
-def restrict(fine, coarse_shape):
+def restrict(fine, coarse_shape, out=None):
     """Kernel for CuPy arrays, reference for NumPy arrays."""
-    return (restrict_kernel if on_gpu(fine) else restrict_reference)(fine, coarse_shape)
+    return (restrict_kernel if on_gpu(fine) else restrict_reference)(fine, coarse_shape, out)
 
 
 def prolong(coarse, fine) -> None:
