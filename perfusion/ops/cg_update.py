@@ -17,7 +17,9 @@ def update_solution_reference(x, r, z, p, q, inverse_diagonal, alpha: float) -> 
 
 
 def update_direction_reference(p, z, beta: float) -> None:
-    p[...] = z + beta * p
+    """In place, against the array module (``z + β p``, same bits, no temporary)."""
+    p *= beta
+    p += z
 
 
 def update_solution_kernel(x, r, z, p, q, inverse_diagonal, alpha: float) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConvergenceError
-from ..ops import cg_update
+from ..ops import cg_update, on_gpu
 from .multigrid import build_multigrid, cycle_name
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ FLOAT32_TOLERANCE = 1e-6
 PRECONDITIONERS = ("multigrid", "jacobi")
 #: Solve on the bounding box of the coupled cells when it is at most this share of the grid.
 CROP_BELOW = 0.9
+#: Elements per chunk of the NumPy vector updates (fits the L2 cache with its operands).
+CHUNK = 2**14
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,13 @@ def _iterate(stencil, rhs, x, precondition, backend, norm_b: float, tolerance: f
     (``norm_b`` of the whole grid's rhs).
     """
     jacobi = not callable(precondition)
+    xp = backend.xp
     if x is None:
-        x, r = backend.xp.zeros_like(rhs), rhs.copy()
+        x, r = xp.zeros_like(rhs), rhs.copy()
     else:
         r = rhs - stencil.apply(x)
     z = precondition * r if jacobi else precondition(r)
-    p = z.copy()
+    p, ap = z.copy(), xp.empty_like(rhs)
     rz = backend.dot(r, z)
     history = [math.sqrt(backend.dot(r, r)) / norm_b]
     while history[-1] > tolerance:
@@ -137,14 +140,13 @@ def _iterate(stencil, rhs, x, precondition, backend, norm_b: float, tolerance: f
                 f"{history[-1]:.2e} after {iteration} iterations, not the tolerance "
                 f"{tolerance:.0e}. Raise solver.max_iterations, loosen solver.tolerance, or "
                 "check the case for conductivities that differ by many orders of magnitude.")
-        ap = stencil.apply(p)
+        stencil.apply(p, out=ap)
         alpha = rz / backend.dot(p, ap)
         if jacobi:
             cg_update.update_solution(x, r, z, p, ap, precondition, alpha)
         else:
-            x += alpha * p
-            r -= alpha * ap
-            z = precondition(r)
+            _step(x, r, p, ap, alpha)
+            precondition(r, out=z)
         rz_next = backend.dot(r, z)
         cg_update.update_direction(p, z, rz_next / rz)
         rz = rz_next
@@ -153,3 +155,21 @@ def _iterate(stencil, rhs, x, precondition, backend, norm_b: float, tolerance: f
             log.info("%s: iteration %d, relative residual %.2e", name, iteration + 1,
                      history[-1])
     return x, history
+
+
+def _step(x, r, p, ap, alpha: float) -> None:
+    """``x ← x + α p``, ``r ← r − α Ap`` in place; on NumPy chunk by chunk, so that ``α p``
+    and ``α Ap`` are cache-sized temporaries (same bits as the whole-array expressions)."""
+    if on_gpu(x) or not (x.flags.c_contiguous and r.flags.c_contiguous):
+        x += alpha * p
+        r -= alpha * ap
+        return
+    x, r, p, ap = (a.reshape(-1) for a in (x, r, p, ap))
+    scaled = np.empty(min(x.size, CHUNK), dtype=x.dtype)
+    for start in range(0, x.size, CHUNK):
+        stop = min(x.size, start + CHUNK)
+        chunk = scaled[:stop - start]
+        np.multiply(p[start:stop], alpha, out=chunk)
+        x[start:stop] += chunk
+        np.multiply(ap[start:stop], alpha, out=chunk)
+        r[start:stop] -= chunk

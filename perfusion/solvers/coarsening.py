@@ -82,9 +82,9 @@ class GridOperator:
             flat[s:] += t
         return diagonal
 
-    def residual(self, b, x):
-        """``b − A x`` (``perfusion.ops.mg_smooth``)."""
-        return mg_smooth.residual(*self.faces, self.reaction, b, x)
+    def residual(self, b, x, out=None):
+        """``b − A x`` (``perfusion.ops.mg_smooth``), into ``out`` if given."""
+        return mg_smooth.residual(*self.faces, self.reaction, b, x, out)
 
 
 def coarsened_axes(operator: GridOperator) -> tuple[bool, bool, bool]:

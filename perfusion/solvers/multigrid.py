@@ -31,7 +31,7 @@ prolongation added, so ``B`` is the identity on them and the transfers need no m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -71,35 +71,59 @@ class Level:
 
 @dataclass(frozen=True)
 class Multigrid:
-    """A multigrid cycle on a fixed hierarchy; call :meth:`apply` to precondition."""
+    """A multigrid cycle on a fixed hierarchy; call :meth:`apply` to precondition.
+
+    It holds its work arrays (per level the iterate, the residual and the restricted
+    right-hand side, in ``CYCLE_DTYPE``), so one object must not be applied by two threads
+    at once.
+    """
 
     levels: tuple[Level, ...]
     coarsest_inverse: object
     cycle: str = "V"
     smoothing_steps: int = 2
+    work: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        xp = array_module(self.levels[0].operator.reaction)
+        work = tuple(_Work(*(xp.empty(level.shape, dtype=CYCLE_DTYPE) for _ in range(3)))
+                     for level in self.levels)
+        object.__setattr__(self, "work", work)
 
     @property
     def description(self) -> str:
         """Cycle name for reports, e.g. ``V(2,2)``."""
         return cycle_name(self.cycle, self.smoothing_steps)
 
-    def apply(self, b):
-        """``B b``: one cycle from a zero initial guess (in float32, returned as ``b.dtype``)."""
-        return self._cycle(0, b.astype(CYCLE_DTYPE, copy=False)).astype(b.dtype, copy=False)
+    def apply(self, b, out=None):
+        """``B b``: one cycle from a zero initial guess (in float32), as ``b.dtype`` in ``out``
+        (a new array if not given)."""
+        rhs = self.work[0].rhs
+        rhs[...] = b
+        x = self._cycle(0, rhs)
+        if out is None:
+            return x.astype(b.dtype)
+        out[...] = x
+        return out
 
     def _cycle(self, index: int, b):
-        """``cycle_index(b)`` of the module docstring."""
+        """``cycle_index(b)`` of the module docstring, in ``work[index].x``."""
+        work = self.work[index]
         if index == len(self.levels) - 1:
-            inverse = self.coarsest_inverse
-            return (inverse @ b.reshape(-1)).reshape(b.shape)
+            flat = work.x.reshape(-1)
+            array_module(b).matmul(self.coarsest_inverse, b.reshape(-1), out=flat)
+            return work.x
         level, coarse = self.levels[index], self.levels[index + 1]
         red, black = level.colour_weights
-        x = red * b  # the first red half-sweep, from x = 0
+        x = work.x
+        array_module(b).multiply(red, b, out=x)  # the first red half-sweep, from x = 0
         self._smooth(level, b, x, [black] + [red, black] * (self.smoothing_steps - 1))
-        residual = mg_transfer.restrict(level.operator.residual(b, x), coarse.shape)
-        correction = self._cycle(index + 1, residual)
-        if self.cycle == "W":
-            correction += self._cycle(index + 1, coarse.operator.residual(residual, correction))
+        residual = level.operator.residual(b, x, out=work.residual)
+        coarse_rhs = mg_transfer.restrict(residual, coarse.shape, out=self.work[index + 1].rhs)
+        correction = self._cycle(index + 1, coarse_rhs)
+        if self.cycle == "W":  # the second visit reuses the coarse work arrays
+            correction = correction.copy()
+            correction += self._cycle(index + 1, coarse.operator.residual(coarse_rhs, correction))
         mg_transfer.prolong(correction, x)
         self._smooth(level, b, x, [black, red] * self.smoothing_steps)
         return x
@@ -109,6 +133,15 @@ class Multigrid:
         """Gauss–Seidel half-sweeps, one per colour weight, in the order given."""
         for weight in weights:
             mg_smooth.smooth(*level.operator.faces, level.operator.reaction, weight, b, x)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """Work arrays of one level: the cycle's iterate, its residual, its right-hand side."""
+
+    x: object
+    residual: object
+    rhs: object
 
 
 def cycle_name(cycle: str, smoothing_steps: int) -> str:

@@ -29,9 +29,10 @@ class Stencil:
     faces: tuple
     reaction: object
 
-    def apply(self, x):
-        """``A x`` (``perfusion.ops.stencil7``: kernel on CuPy, reference on NumPy)."""
-        return stencil7.apply(*self.faces, self.reaction, x)
+    def apply(self, x, out=None):
+        """``A x`` (``perfusion.ops.stencil7``: kernel on CuPy, reference on NumPy), into
+        ``out`` (C-contiguous) if given."""
+        return stencil7.apply(*self.faces, self.reaction, x, out)
 
     def diagonal(self):
         """Diagonal of ``A`` (for Jacobi preconditioning)."""
@@ -73,15 +74,20 @@ class Stencil:
 
 
 def harmonic_faces(conductivity, mask, spacing):
-    """Face coefficients ``K_f/h_a²`` with ``K_f`` the harmonic mean (0 across the mask edge)."""
+    """Face coefficients ``K_f/h_a²`` with ``K_f`` the harmonic mean (0 across the mask edge
+    and where a conductivity is 0; conductivities must not be negative)."""
     xp = array_module(conductivity)
     k = xp.where(mask, conductivity, 0)
     faces = []
     for axis, h in enumerate(spacing):
         a, b = k[axis_slice(axis, None, -1)], k[axis_slice(axis, 1, None)]
-        total = a + b
-        safe = xp.where(total > 0, total, 1)
-        faces.append(xp.where(total > 0, 2 * a * b / safe, 0) / h**2)
+        face = 2 * a  # 2ab / (a + b) in place (the same bits as the plain expression)
+        face *= b
+        total = a + b  # K ≥ 0: a + b = 0 only where 2ab = 0; the floor makes that 0/tiny
+        xp.maximum(total, xp.finfo(total.dtype).tiny, out=total)
+        face /= total
+        face /= h**2
+        faces.append(face)
     return tuple(faces)
 
 
