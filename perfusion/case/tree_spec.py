@@ -24,6 +24,9 @@ class TreeSpec(Strict):
     root: Optional[Position] = Field(
         None, description="Root position (grid frame): where a generated tree starts; for loaded "
         "trees the node nearest to it (default: the widest vessel end).")
+    roots: list[Position] = Field(
+        [], description="Loaded trees with several inflows (e.g. both carotids and the basilar "
+        "artery): the nodes nearest to these positions are the roots.")
     inflow: Optional[Quantity("m^3/s", gt=0)] = Field(
         None, description="Blood flow into the root (else the root pressure drives the flow).")
     pressure: Optional[Pressure] = Field(
@@ -68,10 +71,12 @@ class TreeSpec(Strict):
                        if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"a generated tree needs {', '.join(missing)}")
-            if self.path is not None:
-                raise ValueError("path belongs to source = \"centerlines\" or \"mask\"")
+            if self.path is not None or self.roots:
+                raise ValueError("path and roots belong to source = \"centerlines\" or \"mask\"")
         elif self.path is None:
             raise ValueError(f'source = "{self.source}" needs path = "…"')
+        if self.root is not None and self.roots:
+            raise ValueError("give root (one inflow) or roots (several), not both")
         if self.viscosity is not None and self.pries_viscosity:
             raise ValueError("give viscosity or pries_viscosity = true, not both")
         return self

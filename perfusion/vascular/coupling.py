@@ -17,9 +17,9 @@ segments:
 
 — a symmetric positive definite system (its energy is ``φᵀVAφ + Σ g Δp² + Σ_t G_t
 (p_P − w_t·φ)²``). With a root *pressure* instead of a flow, ``p_R`` is fixed and moves to
-the right-hand side. It is solved by conjugate gradients with a block preconditioner: one
-multigrid cycle on ``V A + diag(WᵀGW)`` for the grid, an exact sparse factorisation of
-``L + EᵀGE`` for the tree. Conservation holds to the solver tolerance: the root inflow is
+the right-hand side. It is solved by conjugate gradients with a balancing preconditioner:
+one multigrid cycle on ``V A`` and an exact tree solve, balanced by an exact solve on the
+coarse space of the kernels and the tree nodes (``perfusion.vascular.coarse``). Conservation holds to the solver tolerance: the root inflow is
 ``Σ_t Q_t`` (Kirchhoff) and ``∫ β φ dV = Σ_t Q_t`` (the 3D rows).
 """
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ..errors import ConvergenceError
 from ..solvers.cg import SolveReport
 from ..solvers.multigrid import build_multigrid, cycle_name
 from ..solvers.stencil import Stencil
+from .coarse import coarse_factor
 from .terminals import TerminalKernels
 from .tree import VascularTree
 
@@ -67,8 +68,11 @@ class CoupledSystem:
         start = np.array([s.start for s in self.box])
         cells = np.stack(np.unravel_index(kernels.index, self.shape), axis=1) - start
         box_shape = self.inner.reaction.shape
+        box_index = np.ravel_multi_index(tuple(cells.T), box_shape)
+        self.host_kernels = TerminalKernels(kernels.terminal, box_index, kernels.weight,
+                                            kernels.count)
         self.k_terminal = xp.asarray(kernels.terminal)
-        self.k_index = xp.asarray(np.ravel_multi_index(tuple(cells.T), box_shape))
+        self.k_index = xp.asarray(box_index)
         self.k_weight = be_array(backend, kernels.weight)
         self.count = kernels.count
         g = self.conductance = np.asarray(conductance, dtype=np.float64)
@@ -130,21 +134,43 @@ class CoupledSystem:
         pressure[self.free] = free_values
         return pressure
 
+    def kernel_matrix(self):
+        """``W`` as a host sparse matrix (terminals × box voxels)."""
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.host_kernels.weight,
+                                  (self.host_kernels.terminal, self.host_kernels.index)),
+                                 shape=(self.count, self.inner.reaction.size))
+
     def preconditioner(self, cycle: str, smoothing_steps: int):
-        """``r ↦ (MG(r₃)/V, (L + EᵀGE)⁻¹ r_t)``."""
+        """The balancing preconditioner ``B = P M Pᵀ + C`` with the coarse solve
+        ``C = Z K_c⁻¹ Zᵀ``, ``P = I − C K`` and ``M`` one multigrid cycle on ``V A`` for the
+        grid and ``(L + EᵀGE)⁻¹`` for the tree (``perfusion.vascular.coarse``)."""
         from scipy.sparse import diags
         from scipy.sparse.linalg import splu
 
         xp = self.backend.xp
-        extra = xp.bincount(self.k_index, weights=xp.asarray(self.g_terminal)[self.k_terminal]
-                            * self.k_weight ** 2, minlength=self.inner.reaction.size)
-        reaction = self.inner.reaction + extra.reshape(self.inner.reaction.shape) / self.volume
-        grid = build_multigrid(Stencil(self.inner.faces, reaction.astype(self.inner.reaction.dtype)),
-                               self.backend, cycle=cycle, smoothing_steps=smoothing_steps)
+        grid = build_multigrid(self.inner, self.backend, cycle=cycle,
+                               smoothing_steps=smoothing_steps)
+        coarse = coarse_factor(self)
         diagonal = np.bincount(self.parent, weights=self.g_terminal, minlength=len(self.fixed))
-        tree_block = (self.laplacian + diags(diagonal)).tocsc()[self.free][:, self.free]
-        factor = splu(tree_block.tocsc())
-        return lambda r: (grid.apply(r[0]) / self.volume, factor.solve(r[1]))
+        tree = splu((self.laplacian + diags(diagonal)).tocsc()[self.free][:, self.free].tocsc())
+
+        def correction(r):
+            y = coarse.solve(np.concatenate([self.kernel_mean(r[0]), r[1]]))
+            spread = xp.bincount(self.k_index, minlength=r[0].size,
+                                 weights=self.k_weight * xp.asarray(y[:self.count])[self.k_terminal])
+            return spread.reshape(r[0].shape).astype(r[0].dtype), y[self.count:]
+
+        def apply(r):
+            y = correction(r)
+            ky = self.apply(y)
+            z = (grid.apply(r[0] - ky[0]) / self.volume, tree.solve(r[1] - ky[1]))
+            kz = self.apply(z)
+            c = correction(kz)
+            return z[0] - c[0] + y[0], z[1] - c[1] + y[1]
+
+        return apply
 
 
 def be_array(backend, values):
@@ -179,7 +205,7 @@ def solve_coupled(system: CoupledSystem, *, name: str, tolerance: float, max_ite
     be, xp = system.backend, system.backend.xp
     started = time.perf_counter()
     precondition = system.preconditioner(cycle, smoothing_steps)
-    method = f"mg-cg {cycle_name(cycle, smoothing_steps)} + tree LU"
+    method = f"mg-cg {cycle_name(cycle, smoothing_steps)} + kernel/tree coarse LU"
 
     def dot(a, b):
         return be.dot(a[0], b[0]) + float(a[1] @ b[1])

@@ -121,6 +121,8 @@ def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> V
                                 min_branch_length=spec.min_branch_length,
                                 bridge_gaps=float(spec.bridge_gaps),
                                 keep="all" if spec.bridge_gaps else "largest", name=name)
+    if spec.roots:
+        tree = tree.rooted_at(spec.roots)
     if spec.outside == "error":
         tree.check_inside(np.ones(vascular.shape, bool), domain.spacing, key=key, nodes="all")
     return tree

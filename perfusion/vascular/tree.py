@@ -50,7 +50,12 @@ class VascularTree:
 
     @classmethod
     def from_edges(cls, points, edges, radii, roots, name: str = "tree") -> "VascularTree":
-        """Orient undirected ``edges`` (m, 2) away from the node indices ``roots``."""
+        """Orient undirected ``edges`` (m, 2) away from the node indices ``roots``.
+
+        With several roots each node is fed from the root nearest along the tree (breadth
+        first); the edge where two roots' parts meet is dropped — a tree has one path from a
+        root to each node (communicating arteries between inflows carry little flow).
+        """
         points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         radii = np.asarray(radii, dtype=np.float64).reshape(-1)
@@ -60,14 +65,14 @@ class VascularTree:
         for s, (a, b) in enumerate(edges):
             neighbours[a].append((b, s))
             neighbours[b].append((a, s))
-        seen = np.zeros(len(points), dtype=bool)
+        owner = np.full(len(points), -1)
         order, oriented = [], []
         queue = deque()
-        for root in np.atleast_1d(roots):
+        for n, root in enumerate(np.atleast_1d(roots)):
             if not 0 <= int(root) < len(points):
                 raise TreeError(f"tree {name!r}: root node {int(root)} does not exist "
                                 f"(the tree has {len(points)} nodes)")
-            seen[root] = True
+            owner[root] = n
             queue.append(int(root))
         used = np.zeros(len(edges), dtype=bool)
         while queue:
@@ -76,20 +81,28 @@ class VascularTree:
                 if used[s]:
                     continue
                 used[s] = True
-                if seen[other]:
+                if owner[other] == owner[node]:
                     raise TreeError(f"tree {name!r}: segments form a loop through node {other} "
                                     f"at {_mm(points[other])}; a tree has none — remove one "
                                     "segment of the loop")
-                seen[other] = True
+                if owner[other] >= 0:
+                    continue                     # where two roots' parts meet
+                owner[other] = owner[node]
                 order.append(s)
                 oriented.append((node, other))
                 queue.append(other)
-        if not seen.all():
-            lost = int((~seen).sum())
+        if (owner < 0).any():
+            lost = int((owner < 0).sum())
             raise TreeError(f"tree {name!r}: {lost} of {len(points)} nodes are not connected "
-                            f"to a root (e.g. node {int(np.flatnonzero(~seen)[0])}); keep the "
+                            f"to a root (e.g. node {int(np.flatnonzero(owner < 0)[0])}); keep the "
                             "largest connected piece or name a root in each piece")
         return cls(points, np.array(oriented, dtype=np.int64).reshape(-1, 2), radii[order], name)
+
+    def rooted_at(self, positions) -> "VascularTree":
+        """The same vessels re-oriented from the nodes nearest to ``positions`` [m]."""
+        nodes = [int(np.argmin(np.linalg.norm(self.points - np.asarray(x), axis=1)))
+                 for x in positions]
+        return VascularTree.from_edges(self.points, self.segments, self.radii, nodes, self.name)
 
     def _check_structure(self) -> None:
         n, segments, radii = len(self.points), self.segments, self.radii
