@@ -3,8 +3,9 @@
 Coordinates are the grid frame in millimetres (voxel (i, j, k) spans [i h, (i+1) h] on each
 axis, DESIGN §5.1). Drug: isosurfaces of total tissue concentration C_t [µg/mL] at three
 levels (20%, 50% and 85% of the tissue's 99.5th percentile) at the chosen time,
-coloured by value with a labelled bar. Inlets are spheres coloured by supply; the catheter
-is drawn as a line coming from outside the organ to its inlets.
+coloured by value with a labelled bar. Inlets are spheres coloured by supply, arterial trees
+tubes coloured by flow (``perfusion.render.tree_scene``); the catheter is drawn as a line
+coming from outside the organ to its inlets or its vessel.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from ..units import parse_quantity
 from .data import UG_PER_ML, ResultsData
 from .headless import pyvista_offscreen
+from .tree_scene import add_trees
 
 LEVELS = (0.2, 0.5, 0.85)
 SUPPLY_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
@@ -27,7 +29,7 @@ def _inlets(data: ResultsData) -> list[tuple[str, str, np.ndarray, bool]]:
     spacing_mm = data.spacing * 1e3
     found = []
     for supply in data.case.get("supplies", []):
-        for inlet in supply["inlets"]:
+        for inlet in supply.get("inlets", []):
             if "position" in inlet:
                 position = np.array([parse_quantity(p, "m") for p in inlet["position"]]) * 1e3
             else:
@@ -82,16 +84,14 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     supplies = sorted({s for s, *_ in _inlets(data)})
     extent = np.array(data.labels.shape) * data.spacing * 1e3
     radius = 0.012 * float(extent.max())
+    for tip in add_trees(plotter, pyvista, data.directory, float(extent.max())):
+        _catheter(plotter, pyvista, tip, extent, radius)
     for supply, name, position, on_catheter in _inlets(data):
         colour = SUPPLY_COLOURS[supplies.index(supply) % len(SUPPLY_COLOURS)]
         plotter.add_mesh(pyvista.Sphere(radius=radius * (1.8 if on_catheter else 1), center=position),
                          color=colour)
         if on_catheter:
-            start = position + np.array([0.0, 0.0, 0.45 * extent[2]])
-            plotter.add_mesh(pyvista.Tube(pointa=start, pointb=position, radius=radius * 0.35),
-                             color="black")
-            plotter.add_point_labels([start], ["catheter"], font_size=16, text_color="black",
-                                     shape_opacity=0.0, show_points=False)
+            _catheter(plotter, pyvista, position, extent, radius)
     legend = [[s.replace("_", " "), SUPPLY_COLOURS[i % len(SUPPLY_COLOURS)]] for i, s in enumerate(supplies)]
     plotter.add_legend(legend + [["organ", "#c9a27e"], ["tumour", "#2f6f4f"]], bcolor="white",
                        size=(0.2, 0.2), loc="lower left")
@@ -107,3 +107,11 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     plotter.screenshot(str(path))
     plotter.close()
     return Path(path)
+
+
+def _catheter(plotter, pyvista, tip, extent, radius) -> None:
+    """The catheter: a line from above the organ down to its tip [mm]."""
+    start = tip + np.array([0.0, 0.0, 0.45 * extent[2]])
+    plotter.add_mesh(pyvista.Tube(pointa=start, pointb=tip, radius=radius * 0.35), color="black")
+    plotter.add_point_labels([start], ["catheter"], font_size=16, text_color="black",
+                             shape_opacity=0.0, show_points=False)

@@ -1,0 +1,46 @@
+"""Arterial trees in the 3D scene: tubes coloured by flow, the catheterised subtree marked.
+
+Reads every ``fields/tree_<supply>.vtp`` of a results directory. Tube radii are the
+vessel radii, widened to at least ``MIN_TUBE`` of the scene's extent so that small
+vessels stay visible; colour is ``log10`` of the segment flow [mL/min]. The catheterised
+subtree (cell array ``catheter``) is drawn over it in black, thinner, and the catheter tip
+(its most upstream node) is returned for the catheter marker.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
+M3_S_TO_ML_MIN = 6e7
+
+
+def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]:
+    """Add the results' trees to ``plotter``; return the catheter tip positions [mm]."""
+    from ..vascular.vtp import read_tree_vtp
+
+    tips = []
+    for path in sorted((directory / "fields").glob("tree_*.vtp")):
+        tree, _, cells = read_tree_vtp(path)
+        points = tree.points * 1e3
+        lines = np.column_stack([np.full(len(tree.segments), 2), tree.segments]).ravel()
+        mesh = pyvista.PolyData(points, lines=lines)
+        radius = np.zeros(len(points))
+        radius[tree.segments[:, 1]] = tree.radii * 1e3
+        radius[tree.segments[:, 0]] = np.maximum(radius[tree.segments[:, 0]], tree.radii * 1e3)
+        mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
+        mesh.cell_data["flow"] = np.log10(np.maximum(cells["flow"] * M3_S_TO_ML_MIN, 1e-6))
+        mesh = mesh.cell_data_to_point_data(pass_cell_data=True)
+        plotter.add_mesh(mesh.tube(scalars="tube_radius", absolute=True, n_sides=8),
+                         scalars="flow", cmap="viridis",
+                         scalar_bar_args={"title": "log10 flow [mL/min]\n", "vertical": True,
+                                          "position_x": 0.1, "position_y": 0.35,
+                                          "height": 0.4, "color": "black", "fmt": "%.1f"})
+        flag = cells.get("catheter")
+        if flag is not None and flag.any():
+            inside = np.flatnonzero(flag == 1)
+            sub = pyvista.PolyData(points, lines=lines.reshape(-1, 3)[inside].ravel())
+            plotter.add_mesh(sub.tube(radius=0.6 * MIN_TUBE * extent_mm, n_sides=6), color="black")
+            feeding = tree.parent[tree.segments[inside, 0]]
+            first = inside[(feeding < 0) | (flag[np.maximum(feeding, 0)] == 0)][0]
+            tips.append(points[tree.segments[first, 0]])
+    return tips
