@@ -135,10 +135,21 @@ def _grid(case) -> tuple[tuple[int, int, int], float]:
     if geometry.kind == "phantom":
         shape = tuple(int(n) for n in case.grid.shape)
         return shape, 17.0 * math.prod(shape)
-    full, itemsize = (DATASET_HEADERS[geometry.dataset] if geometry.dataset is not None
-                      else image_header(geometry.path))
+    if geometry.dataset is not None:
+        full, itemsize = DATASET_HEADERS[geometry.dataset]
+    else:
+        headers = [image_header(p) for p in (geometry.masks or {"": geometry.path}).values()]
+        full = tuple(min(h[0][a] for h in headers) for a in range(3))
+        itemsize = sum(h[1] for h in headers)
     shape = tuple(-(-int(n) // geometry.downsample) for n in full)
-    return shape, (2 * itemsize + 4) * math.prod(full)
+    return shape, max((2 * itemsize + 4) * math.prod(full), _vessel_mask_bytes(case))
+
+
+def _vessel_mask_bytes(case) -> float:
+    """Host bytes to turn a vessel mask into a tree: the mask, its labels and distances."""
+    masks = [s.tree.path for s in case.supplies if s.tree is not None and s.tree.source == "mask"]
+    return max((math.prod(shape) * (itemsize + 21)
+                for shape, itemsize in map(image_header, masks)), default=0.0)
 
 
 def image_header(path) -> tuple[tuple[int, ...], int]:
