@@ -27,16 +27,23 @@ dot products in float64, so the attainable accuracy is unchanged (1e-10 in float
 Cells outside the mask are decoupled identity rows: the first half-sweep sets them to
 ``b``, the restricted residual there is zero, and the post-smoothing resets whatever the
 prolongation added, so ``B`` is the identity on them and the transfers need no mask.
+
+Two layouts of a level, with the same methods: :class:`Level` keeps the grid layout and
+runs ``perfusion.ops`` (the CUDA kernels on CuPy); on NumPy the levels above the coarsest
+are :class:`~perfusion.solvers.redblack.RedBlackLevel` (each colour contiguous: a NumPy
+half-sweep touches half the grid). Both give the same ``B`` up to rounding.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
 from ..ops import array_module, axis_slice, mg_smooth, mg_transfer
 from .coarsening import GridOperator, coarse_operator, coarsened_axes
+from .redblack import RedBlackLevel
 from .stencil import Stencil
 
 #: Precision of the hierarchy and the cycle (see the module docstring).
@@ -48,8 +55,10 @@ CYCLES = ("V", "W")
 
 @dataclass(frozen=True)
 class Level:
-    """One grid of the hierarchy: its operator and the Gauss–Seidel weights of each colour
-    (``D⁻¹`` on the cells with ``(i + j + k) mod 2 = c``, 0 elsewhere)."""
+    """One grid of the hierarchy in the grid layout, smoothed by ``perfusion.ops`` (the CUDA
+    kernels on CuPy): its operator and the Gauss–Seidel weights of each colour (``D⁻¹`` on
+    the cells with ``(i + j + k) mod 2 = c``, 0 elsewhere). The NumPy cycle uses
+    :class:`~perfusion.solvers.redblack.RedBlackLevel`, with the same methods."""
 
     operator: GridOperator
     colour_weights: tuple
@@ -68,26 +77,72 @@ class Level:
     def shape(self) -> tuple[int, int, int]:
         return self.operator.shape
 
+    def work(self, dtype) -> SimpleNamespace:
+        """Work arrays: iterate, residual, and the right-hand side where it is copied (the
+        restricted one; on the finest level the cast from the working precision)."""
+        xp = array_module(self.operator.reaction)
+        return SimpleNamespace(**{name: xp.empty(self.shape, dtype=dtype)
+                                  for name in ("x", "residual", "grid")})
+
+    def as_vector(self, grid, work):
+        """A grid-layout right-hand side as this level's vector (cast into ``work.grid``)."""
+        if grid.dtype == work.grid.dtype:
+            return grid
+        work.grid[...] = grid
+        return work.grid
+
+    @staticmethod
+    def as_grid(vector, out, staging=None):
+        """The vector in grid layout: itself."""
+        return vector
+
+    def presmooth(self, b, x, steps: int) -> None:
+        """``steps`` red-black sweeps from ``x = 0`` (the first red half-sweep is ``D⁻¹ b``)."""
+        red, black = self.colour_weights
+        array_module(b).multiply(red, b, out=x)
+        self._smooth(b, x, [black] + [red, black] * (steps - 1))
+
+    def postsmooth(self, b, x, steps: int) -> None:
+        """``steps`` sweeps in the adjoint order (black, red)."""
+        red, black = self.colour_weights
+        self._smooth(b, x, [black, red] * steps)
+
+    def restrict_residual(self, b, x, work, out):
+        """``Pᵀ (b − A x)`` into ``out`` (the coarse grid)."""
+        residual = self.operator.residual(b, x, out=work.residual)
+        return mg_transfer.restrict(residual, out.shape, out=out)
+
+    @staticmethod
+    def prolong(coarse, x) -> None:
+        """``x ← x + P e``."""
+        mg_transfer.prolong(coarse, x)
+
+    def residual(self, b, x):
+        """``b − A x`` (a new array)."""
+        return self.operator.residual(b, x)
+
+    def _smooth(self, b, x, weights) -> None:
+        """Gauss–Seidel half-sweeps, one per colour weight, in the order given."""
+        for weight in weights:
+            mg_smooth.smooth(*self.operator.faces, self.operator.reaction, weight, b, x)
+
 
 @dataclass(frozen=True)
 class Multigrid:
     """A multigrid cycle on a fixed hierarchy; call :meth:`apply` to precondition.
 
-    It holds its work arrays (per level the iterate, the residual and the restricted
-    right-hand side, in ``CYCLE_DTYPE``), so one object must not be applied by two threads
-    at once.
+    It holds its work arrays (per level the iterate, residual and right-hand side, in
+    ``CYCLE_DTYPE``), so one object must not be applied by two threads at once.
     """
 
-    levels: tuple[Level, ...]
+    levels: tuple
     coarsest_inverse: object
     cycle: str = "V"
     smoothing_steps: int = 2
     work: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        xp = array_module(self.levels[0].operator.reaction)
-        work = tuple(_Work(*(xp.empty(level.shape, dtype=CYCLE_DTYPE) for _ in range(3)))
-                     for level in self.levels)
+        work = tuple(level.work(CYCLE_DTYPE) for level in self.levels)
         object.__setattr__(self, "work", work)
 
     @property
@@ -98,50 +153,32 @@ class Multigrid:
     def apply(self, b, out=None):
         """``B b``: one cycle from a zero initial guess (in float32), as ``b.dtype`` in ``out``
         (a new array if not given)."""
-        rhs = self.work[0].rhs
-        rhs[...] = b
-        x = self._cycle(0, rhs)
         if out is None:
-            return x.astype(b.dtype)
-        out[...] = x
+            out = array_module(b).empty_like(b)
+        finest, work = self.levels[0], self.work[0]
+        x = finest.as_grid(self._cycle(0, finest.as_vector(b, work)), out, work.grid)
+        if x is not out:
+            out[...] = x
         return out
 
     def _cycle(self, index: int, b):
-        """``cycle_index(b)`` of the module docstring, in ``work[index].x``."""
+        """``cycle_index(b)`` of the module docstring, in ``work[index].x`` (``b`` and the
+        result in the level's layout)."""
         work = self.work[index]
         if index == len(self.levels) - 1:
-            flat = work.x.reshape(-1)
-            array_module(b).matmul(self.coarsest_inverse, b.reshape(-1), out=flat)
+            array_module(b).matmul(self.coarsest_inverse, b.reshape(-1), out=work.x.reshape(-1))
             return work.x
-        level, coarse = self.levels[index], self.levels[index + 1]
-        red, black = level.colour_weights
-        x = work.x
-        array_module(b).multiply(red, b, out=x)  # the first red half-sweep, from x = 0
-        self._smooth(level, b, x, [black] + [red, black] * (self.smoothing_steps - 1))
-        residual = level.operator.residual(b, x, out=work.residual)
-        coarse_rhs = mg_transfer.restrict(residual, coarse.shape, out=self.work[index + 1].rhs)
+        level, coarse, coarse_work = self.levels[index], self.levels[index + 1], self.work[index + 1]
+        level.presmooth(b, work.x, self.smoothing_steps)
+        level.restrict_residual(b, work.x, work, out=coarse_work.grid)
+        coarse_rhs = coarse.as_vector(coarse_work.grid, coarse_work)
         correction = self._cycle(index + 1, coarse_rhs)
         if self.cycle == "W":  # the second visit reuses the coarse work arrays
             correction = correction.copy()
-            correction += self._cycle(index + 1, coarse.operator.residual(coarse_rhs, correction))
-        mg_transfer.prolong(correction, x)
-        self._smooth(level, b, x, [black, red] * self.smoothing_steps)
-        return x
-
-    @staticmethod
-    def _smooth(level: Level, b, x, weights) -> None:
-        """Gauss–Seidel half-sweeps, one per colour weight, in the order given."""
-        for weight in weights:
-            mg_smooth.smooth(*level.operator.faces, level.operator.reaction, weight, b, x)
-
-
-@dataclass(frozen=True)
-class _Work:
-    """Work arrays of one level: the cycle's iterate, its residual, its right-hand side."""
-
-    x: object
-    residual: object
-    rhs: object
+            correction += self._cycle(index + 1, coarse.residual(coarse_rhs, correction))
+        level.prolong(coarse.as_grid(correction, coarse_work.grid), work.x)
+        level.postsmooth(b, work.x, self.smoothing_steps)
+        return work.x
 
 
 def cycle_name(cycle: str, smoothing_steps: int) -> str:
@@ -168,11 +205,16 @@ def build_multigrid(stencil: Stencil, backend, *, cycle: str = "V",
         raise ValueError(f"multigrid cycle {cycle!r} is unknown: use one of {CYCLES}")
     if smoothing_steps < 1:
         raise ValueError(f"smoothing_steps must be ≥ 1, got {smoothing_steps}")
-    operators = [GridOperator.from_stencil(stencil, CYCLE_DTYPE)]
-    while math.prod(operators[-1].shape) > COARSEST_CELLS:
-        operators.append(coarse_operator(operators[-1], coarsened_axes(operators[-1])))
-    levels = tuple(Level.build(operator) for operator in operators)
-    return Multigrid(levels, _dense_inverse(operators[-1], backend), cycle, smoothing_steps)
+    operator = GridOperator.from_stencil(stencil, CYCLE_DTYPE)
+    # the colour-by-colour layout where the ops run their NumPy references
+    layout = Level if mg_smooth.on_gpu(operator.reaction) else RedBlackLevel
+    levels = []
+    while math.prod(operator.shape) > COARSEST_CELLS:
+        coarse = coarse_operator(operator, coarsened_axes(operator))
+        levels.append(layout.build(operator))  # the grid-layout operator can go now
+        operator = coarse
+    levels.append(Level.build(operator))  # the coarsest level: a dense inverse
+    return Multigrid(tuple(levels), _dense_inverse(operator, backend), cycle, smoothing_steps)
 
 
 def _dense_inverse(operator: GridOperator, backend):
