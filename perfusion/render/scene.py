@@ -93,7 +93,8 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
         if on_catheter:
             _catheter(plotter, pyvista, position, extent, radius)
     legend = [[s.replace("_", " "), SUPPLY_COLOURS[i % len(SUPPLY_COLOURS)]] for i, s in enumerate(supplies)]
-    plotter.add_legend(legend + [["organ", "#c9a27e"], ["tumour", "#2f6f4f"]], bcolor="white",
+    legend += [["organ", "#c9a27e"]] + ([["tumour", "#2f6f4f"]] if "tumour" in arrays else [])
+    plotter.add_legend(legend, bcolor="white",
                        size=(0.2, 0.2), loc="lower left")
     plotter.add_text(title, font_size=14, color="black", position="upper_left")
     focus = (np.array(data.focus()) + 0.5) * data.spacing * 1e3

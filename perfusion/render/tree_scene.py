@@ -28,10 +28,11 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
         radius[tree.segments[:, 1]] = tree.radii * 1e3
         radius[tree.segments[:, 0]] = np.maximum(radius[tree.segments[:, 0]], tree.radii * 1e3)
         mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
-        mesh.cell_data["flow"] = np.log10(np.maximum(cells["flow"] * M3_S_TO_ML_MIN, 1e-6))
+        flow = np.log10(np.maximum(np.abs(cells["flow"]) * M3_S_TO_ML_MIN, 1e-9))
+        mesh.cell_data["flow"] = flow
         mesh = mesh.cell_data_to_point_data(pass_cell_data=True)
         plotter.add_mesh(mesh.tube(scalars="tube_radius", absolute=True, n_sides=8),
-                         scalars="flow", cmap="viridis",
+                         scalars="flow", cmap="viridis", clim=(np.percentile(flow, 5), flow.max()),
                          scalar_bar_args={"title": "log10 flow [mL/min]\n", "vertical": True,
                                           "position_x": 0.1, "position_y": 0.35,
                                           "height": 0.4, "color": "black", "fmt": "%.1f"})
