@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -32,12 +33,20 @@ def test_run_writes_results_and_prints_a_summary(liver_dict, tmp_path):
     assert metrics["backend"] == "numpy"
 
 
+#: Built-in cases whose data live beside the checkout (../shared/data), not in the repository.
+EXTERNAL_DATA = {"brain_mca": Path(__file__).parents[2] / "shared/data/brain-hodneland2019"}
+
+
 def test_validate_accepts_every_builtin_case():
     cases = builtin_cases()
-    assert {"liver_hai", "liver_lits"} <= set(cases)
-    result = CliRunner().invoke(main, ["validate", *map(str, cases.values())])
+    assert {"liver_hai", "liver_lits", "liver_tree_lobar", "brain_mca"} <= set(cases)
+    missing = [name for name, folder in EXTERNAL_DATA.items() if not folder.is_dir()]
+    runnable = [str(path) for name, path in cases.items() if name not in missing]
+    result = CliRunner().invoke(main, ["validate", *runnable])
     assert result.exit_code == 0, result.output
-    assert result.output.count("valid") == len(cases)
+    assert result.output.count("valid") == len(runnable)
+    if missing:
+        pytest.skip(f"validated all but {missing}: their data are not beside this checkout")
 
 
 def test_cases_lists_and_copies(tmp_path):
