@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import GeometryError
 from ..inlets import Inlet
 from ..library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
 from .coupling import CoupledFlow, CoupledSystem, solve_coupled
@@ -109,18 +110,21 @@ def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> V
         except TreeError as exc:
             raise TreeError(f"{key}: {str(exc).removeprefix('generate_tree: ')}") from None
     path = _case_path(case, spec.path, key)
-    if spec.source == "centerlines":
-        from .centerlines import load_centerlines
+    try:
+        if spec.source == "centerlines":
+            from .centerlines import load_centerlines
 
-        tree = load_centerlines(path, radius_array=spec.radius_array, root=spec.root,
-                                unit=spec.unit, origin=spec.origin, name=name)
-    else:
-        from .vessel_mask import load_vessel_mask
+            tree = load_centerlines(path, radius_array=spec.radius_array, root=spec.root,
+                                    unit=spec.unit, origin=spec.origin, name=name)
+        else:
+            from .vessel_mask import load_vessel_mask
 
-        tree = load_vessel_mask(path, label=spec.label, root=spec.root,
-                                min_branch_length=spec.min_branch_length,
-                                bridge_gaps=float(spec.bridge_gaps),
-                                keep="all" if spec.bridge_gaps else "largest", name=name)
+            tree = load_vessel_mask(path, label=spec.label, root=spec.root,
+                                    min_branch_length=spec.min_branch_length,
+                                    bridge_gaps=float(spec.bridge_gaps),
+                                    keep="all" if spec.bridge_gaps else "largest", name=name)
+    except GeometryError as exc:
+        raise TreeError(f"{key}.path: {exc}") from None
     if spec.roots:
         tree = tree.rooted_at(spec.roots)
     if spec.outside == "error":

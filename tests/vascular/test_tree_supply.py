@@ -163,3 +163,35 @@ def test_superselective_beats_lobar(tmp_path):
     assert selective["auc_share"]["tumor"] > lobar["auc_share"]["tumor"]
     assert selective["tumor_to_normal_auc"] > lobar["tumor_to_normal_auc"]
     assert selective["auc"]["normal"] < lobar["auc"]["normal"]
+
+
+def test_loaded_tree_outside_the_tissue_is_a_clear_error(tmp_path):
+    from perfusion.vascular import VascularTree
+    from perfusion.vascular.vtp import write_tree_vtp
+
+    points = np.array([[48, 30, 40], [48, 44, 40], [40, 56, 40], [56, 56, 40]], float) * 1e-3
+    tree = VascularTree.from_edges(points, [[0, 1], [1, 2], [1, 3]], [1e-3, 7e-4, 7e-4], [0])
+    write_tree_vtp(tmp_path / "tree.vtp", tree)
+    raw = tree_case()
+    raw["supplies"][0]["tree"] = {"source": "centerlines", "path": str(tmp_path / "tree.vtp"),
+                                  "radius_array": "radius", "unit": "1 m", "inflow": "65 mL/min",
+                                  "origin": ["0 m", "0 m", "0.5 m"]}      # shifted out of the grid
+    result = _cli(raw, tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "supplies.0.tree" in result.output and "outside the grid" in result.output
+    raw["supplies"][0]["tree"]["origin"] = ["0 m", "0 m", "0 m"]         # where it belongs
+    steady = steady_of(raw)[2]
+    assert steady.supplies["hepatic_artery"].tree_flow.inflow == pytest.approx(65 / 6e7, rel=1e-8)
+
+
+def test_vessel_mask_without_vessels_is_a_clear_error(tmp_path):
+    import nibabel
+
+    empty = nibabel.Nifti1Image(np.zeros((24, 22, 20), np.uint8), np.diag([4.0, 4.0, 4.0, 1.0]))
+    nibabel.save(empty, tmp_path / "vessels.nii.gz")
+    raw = tree_case()
+    raw["supplies"][0]["tree"] = {"source": "mask", "path": str(tmp_path / "vessels.nii.gz"),
+                                  "inflow": "65 mL/min"}
+    result = _cli(raw, tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "supplies.0.tree.path" in result.output and "vessels.nii.gz" in result.output
