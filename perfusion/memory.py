@@ -8,14 +8,23 @@ step promotes float32 to float64); ``S`` supplies, ``C`` classes, ``T`` output t
 Counts per voxel, read from the code and checked against ``tracemalloc`` peaks of NumPy
 runs (tests/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
 
+* an elliptic solve (``solve_bytes``): Jacobi-CG 8 w (x r z p q D⁻¹, the solution, a
+  temporary); MG-CG 7 w (x r z p q, the solution, the cropped right-hand side) +
+  ``HIERARCHY`` bytes: the float32 multigrid hierarchy whatever ``w``, 9 arrays per level
+  (3 faces, D and D⁻¹ on NumPy or the reaction and 2 colour weights on CuPy; iterate,
+  right-hand side, residual, grid buffer), 36 bytes per voxel summed over the levels: ×8/7
+  when every level halves all three axes, up to ×4/3 while thick slices are only coarsened
+  in-plane: 48. In float32 + 8 bytes: the float64 copies the dot products make of their
+  operands (measured: tests/test_memory.py).
 * supply solve: 7 kept per solved supply (p, F, 3 faces, reaction, source); the one being
-  solved 23 (K, β, 3 faces + reaction, source, the previous calibration step's stencil, φ
-  and F, CG x r z p q D⁻¹ + 2 temporaries): ``(7S + 16) w`` + 2 bytes (masks).
+  solved 15 + the solve (K, β, 3 faces + reaction, source, the previous calibration step's
+  stencil, φ and F): ``(7S + 8) w + solve`` + 2 bytes (masks).
 * territory: ``7S w`` on the device; on the host 41 float64 when tissue fills the grid
   (upwind triplets, their sorted copies, the sparse triangular matrix).
-* IFP: ``(7S + 3) w`` kept (+ total F, territory, catheter share) + 25 (K_i, filtration and
-  lymph coefficients, effective pressure, surface term, 3 faces + reaction, rhs, CG 8,
-  p_i, J_v, lymph, outflow, 3 face + 3 cell velocities, temporaries): ``(7S + 28) w``.
+* IFP: ``(7S + 3) w`` kept (+ total F, territory, catheter share) + 17 + the solve (K_i,
+  filtration and lymph coefficients, effective pressure, surface term, 3 faces + reaction,
+  rhs, p_i, J_v, lymph, outflow, 3 face + 3 cell velocities, temporaries):
+  ``(7S + 20) w + solve``.
 * drug, in a step of the last route: the steady state, ``(7S + 13) w``; the tissue problem
   22 w (3 diffusion + 3 velocity faces and their 6 hybrid-flux coefficients, outflow,
   1/v_e ×2, 5 exchange coefficients, v_e,
@@ -43,6 +52,8 @@ from .errors import BackendUnavailableError
 from .schedule import output_times
 
 MARGIN, GIB = 1.2, 2**30
+#: Bytes per voxel of the float32 multigrid hierarchy of an MG-CG solve (see above).
+HIERARCHY = 48
 BACKENDS, PRECISIONS = ("numpy", "cupy"), {"float64": 8, "float32": 4}
 #: Shape and itemsize of the public datasets (perfusion.datasets), so no download is needed.
 DATASET_HEADERS = {"lits117": ((128, 128, 128), 2)}
@@ -98,7 +109,8 @@ def estimate(case) -> MemoryEstimate:
     times = len(output_times(simulation.duration, simulation.output_every)) if drug else 0
     counts = {"S": len(case.supplies), "C": len(case.geometry.class_names()), "T": times,
               "drug": drug, "iv": drug and simulation.compare_iv,
-              "emb": drug and case.embolization is not None, "catheter": case.catheter is not None}
+              "emb": drug and case.embolization is not None, "catheter": case.catheter is not None,
+              "preconditioner": case.solver.preconditioner}
     needs = {}
     for backend in BACKENDS:
         for precision, w in PRECISIONS.items():
@@ -119,14 +131,22 @@ def _stages(n: dict, backend: str, w: int) -> list[tuple[float, float]]:
     kept = (7 * S + 13) * w + 1
     exposures = (1 + n["iv"]) * (16 + loop_bytes + 2 * C)
     copies = 0 if backend == "numpy" else (2 * S + 7) * w + 16
-    stages = [((7 * S + 16) * w + 2, 9.0), (7 * S * w + 2, 9 + 328 * n["catheter"]),
-              ((7 * S + 28) * w + 2, 9.0)]
+    solve = solve_bytes(w, n["preconditioner"])
+    stages = [((7 * S + 8) * w + solve + 2, 9.0), (7 * S * w + 2, 9 + 328 * n["catheter"]),
+              ((7 * S + 20) * w + solve + 2, 9.0)]
     if not n["drug"]:
         return [*stages, (kept, 1 + 128 + copies)]
     problems = (1 + n["emb"]) * (22 * w + 12) + n["emb"] * 10 * w
     loop = 36 * loop_bytes if backend == "numpy" else 20 * w
     return [*stages, (kept + problems + exposures + loop, 1 + 12 * T),
             (kept + exposures, 1 + 24 * T + 128 + copies)]
+
+
+def solve_bytes(w: int, preconditioner: str) -> int:
+    """Bytes per voxel of one elliptic solve (CG and its preconditioner) in working-precision
+    bytes ``w``: ``8 w`` for Jacobi-CG, ``7 w + HIERARCHY`` for MG-CG, + 8 in float32."""
+    dots = 8 if w == 4 else 0
+    return (8 * w if preconditioner == "jacobi" else 7 * w + HIERARCHY) + dots
 
 
 def _grid(case) -> tuple[tuple[int, int, int], float]:

@@ -69,11 +69,61 @@ def test_estimate_grows_linearly_with_voxels(liver_dict):
 
 @pytest.mark.parametrize("drug", [False, True])
 def test_float32_roughly_halves_the_device_arrays(liver_dict, drug):
-    case = case_from_dict(_drug_case(liver_dict) if drug else liver_dict)
-    result = estimate(case)
+    raw = _drug_case(liver_dict) if drug else copy.deepcopy(liver_dict)
+    raw["solver"] = {"preconditioner": "jacobi"}  # the multigrid hierarchy is float32 anyway
+    result = estimate(case_from_dict(raw))
     ratio = result.need("cupy", "float32").device / result.need("cupy", "float64").device
     assert 0.5 <= ratio < 0.56          # AUC and Cmax stay float64
     assert result.need("numpy", "float32").host < result.need("numpy", "float64").host
+
+
+def test_multigrid_adds_its_float32_hierarchy(liver_dict):
+    """Without a drug the GPU's peak is a solve: MG-CG needs the hierarchy instead of D⁻¹."""
+    multigrid = estimate(case_from_dict(liver_dict))
+    raw = copy.deepcopy(liver_dict)
+    raw["solver"] = {"preconditioner": "jacobi"}
+    jacobi = estimate(case_from_dict(raw))
+    voxels = np.prod(multigrid.shape)
+    for precision, w in memory.PRECISIONS.items():
+        extra = (memory.HIERARCHY - w) * voxels * MARGIN
+        assert multigrid.need("cupy", precision).device == pytest.approx(
+            jacobi.need("cupy", precision).device + extra, abs=2)
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+@pytest.mark.parametrize("preconditioner", ["multigrid", "jacobi"])
+def test_solve_estimate_matches_the_measured_solve(monkeypatch, precision, preconditioner):
+    """``solve_bytes`` (+2 bytes of masks) against the tracemalloc peak of one NumPy solve on
+    a box the tissue fills (no cropping), within the 20% margin either way. The dense
+    inverse of the coarsest level is a constant; 8 cells keep it out of the per-voxel sum."""
+    from perfusion.backend import make_backend
+    from perfusion.solvers import multigrid
+    from perfusion.solvers.cg import conjugate_gradient
+    from perfusion.solvers.stencil import masked_stencil
+
+    monkeypatch.setattr(multigrid, "COARSEST_CELLS", 8)
+    backend = make_backend("numpy", precision)
+    shape = (48, 44, 40)
+    rng = np.random.default_rng(0)
+    conductivity = np.exp(rng.standard_normal(shape)).astype(backend.dtype)
+    stencil = masked_stencil(conductivity, np.full(shape, 1e-3, backend.dtype),
+                             np.ones(shape, bool), (1.0,) * 3)
+    rhs = rng.random(shape).astype(backend.dtype)
+
+    def solve():
+        return conjugate_gradient(stencil, rhs, backend, name="memory", tolerance=1e-6,
+                                  max_iterations=2000, preconditioner=preconditioner)
+
+    solve()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        solve()
+        peak = (tracemalloc.get_traced_memory()[1] - before) / np.prod(shape)
+    finally:
+        tracemalloc.stop()
+    estimated = memory.solve_bytes(memory.PRECISIONS[precision], preconditioner) + 2
+    assert peak <= MARGIN * estimated and estimated <= MARGIN * peak, (peak, estimated)
 
 
 @pytest.mark.slow
