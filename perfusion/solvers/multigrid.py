@@ -96,21 +96,19 @@ class Level:
         """The vector in grid layout: itself."""
         return vector
 
-    def presmooth(self, b, x, steps: int) -> None:
-        """``steps`` red-black sweeps from ``x = 0`` (the first red half-sweep is ``D⁻¹ b``)."""
+    def presmooth(self, b, x, steps: int, work, out) -> None:
+        """``steps`` red-black sweeps from ``x = 0`` (the first red half-sweep is ``D⁻¹ b``),
+        then ``Pᵀ (b − A x)`` into ``out`` (the coarse grid)."""
         red, black = self.colour_weights
         array_module(b).multiply(red, b, out=x)
         self._smooth(b, x, [black] + [red, black] * (steps - 1))
+        residual = self.operator.residual(b, x, out=work.residual)
+        mg_transfer.restrict(residual, out.shape, out=out)
 
     def postsmooth(self, b, x, steps: int) -> None:
         """``steps`` sweeps in the adjoint order (black, red)."""
         red, black = self.colour_weights
         self._smooth(b, x, [black, red] * steps)
-
-    def restrict_residual(self, b, x, work, out):
-        """``Pᵀ (b − A x)`` into ``out`` (the coarse grid)."""
-        residual = self.operator.residual(b, x, out=work.residual)
-        return mg_transfer.restrict(residual, out.shape, out=out)
 
     @staticmethod
     def prolong(coarse, x) -> None:
@@ -169,8 +167,7 @@ class Multigrid:
             array_module(b).matmul(self.coarsest_inverse, b.reshape(-1), out=work.x.reshape(-1))
             return work.x
         level, coarse, coarse_work = self.levels[index], self.levels[index + 1], self.work[index + 1]
-        level.presmooth(b, work.x, self.smoothing_steps)
-        level.restrict_residual(b, work.x, work, out=coarse_work.grid)
+        level.presmooth(b, work.x, self.smoothing_steps, work, out=coarse_work.grid)
         coarse_rhs = coarse.as_vector(coarse_work.grid, coarse_work)
         correction = self._cycle(index + 1, coarse_rhs)
         if self.cycle == "W":  # the second visit reuses the coarse work arrays

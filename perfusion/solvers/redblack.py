@@ -20,12 +20,16 @@ grid layout):
   ``h_x + 1`` entries, so every shifted slice is in bounds (a missing neighbour has T = 0).
 
 A half-sweep is ``x_c ← D_c⁻¹ (b_c + Σ T x_other)``: the update ``x + D⁻¹(b − A x)`` of the
-kernel in exact arithmetic, in 13 contiguous passes over half the grid (chunks of ``CHUNK``
-entries, so that they run in cache) instead of 16 over all of it. After the pre-smoothing,
-whose last half-sweep is black, ``b − A x`` vanishes on the black cells (exactly, up to
-rounding): only the red residual is computed and restricted. The transfers and the
-conversions from and to the grid layout work on the 8 sublattices ``(i, j, k) mod 2``: on
-each, ``(i//2, j//2, k//2)`` is a strided view of one colour with contiguous rows.
+kernel in exact arithmetic, in 13 contiguous passes over half the grid instead of 16 over
+all of it. The half-sweeps of a smoothing run as a wavefront: chunk by chunk (``CHUNK``
+entries), each half-sweep one chunk behind the one before, so that a chunk's operands are
+still in cache for the next half-sweep (same bits as one half-sweep after the other).
+After the pre-smoothing, whose last half-sweep is black, ``b − A x`` vanishes on the black
+cells (up to rounding): only the red residual is computed and restricted; the
+prolongation only adds to the red cells, since the black half-sweep that follows sets the
+black ones without reading them. The transfers and the conversions from and to the grid
+layout work on the 8 sublattices ``(i, j, k) mod 2``: on each, ``(i//2, j//2, k//2)`` is a
+strided view of one colour with contiguous rows.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ import numpy as np
 
 from ..ops import mg_transfer
 
-#: Entries per chunk of a half-sweep (its operands stay in the L2 cache).
+#: Entries per chunk of the half-sweeps' wavefront (at least the halo, one x-plane's half).
 CHUNK = 2**16
 
 
@@ -153,15 +157,6 @@ class RedBlackLevel:
         return tuple(slice(None, -(-(n - q) // 2)) if f == 2 else slice(q, None, 2)
                      for n, q, f in zip(self.shape, p, steps))
 
-    def restrict_residual(self, b, x, work, out):
-        """``Pᵀ (b − A x)`` into ``out`` (coarse grid layout), after a black half-sweep: the
-        black residual is zero, only the red one is computed and summed."""
-        self._accumulate(0, b, x, work.residual, residual=True)
-        out[...] = 0
-        for p, cells in self._sublattices(work.residual, colours=(0,)):
-            out[self._parents(p, out.shape)] += cells
-        return out
-
     def prolong(self, coarse, x) -> None:
         """``x ← x + P e`` for a coarse correction ``e`` in grid layout, on the red cells: the
         post-smoothing starts with a black half-sweep, which sets the black cells from
@@ -171,25 +166,43 @@ class RedBlackLevel:
 
     # Smoothing and residuals --------------------------------------------------------------
 
-    def presmooth(self, b, x, steps: int) -> None:
-        """``steps`` red-black sweeps from ``x = 0`` (the first red half-sweep is ``D⁻¹ b``)."""
-        red = self.offsets[0]
-        red_cells = slice(red, red + self.sizes[0])
-        np.multiply(self.inverse[red_cells], b[red_cells], out=x[red_cells])
-        for colour in [1] + [0, 1] * (steps - 1):
-            self._accumulate(colour, b, x, x, residual=False)
+    def presmooth(self, b, x, steps: int, work, out) -> None:
+        """``steps`` red-black sweeps from ``x = 0`` (the first red half-sweep is ``D⁻¹ b``),
+        then ``Pᵀ (b − A x)`` into ``out`` (coarse grid layout): the last half-sweep is
+        black, so the black residual is zero and only the red one is computed."""
+        self._wavefront([("zero", 0)] + [("sweep", 1), ("sweep", 0)] * (steps - 1)
+                        + [("sweep", 1), ("residual", 0)], b, x, work.residual)
+        out[...] = 0
+        for p, cells in self._sublattices(work.residual, colours=(0,)):
+            out[self._parents(p, out.shape)] += cells
 
     def postsmooth(self, b, x, steps: int) -> None:
         """``steps`` sweeps in the adjoint order (black, red)."""
-        for colour in [1, 0] * steps:
-            self._accumulate(colour, b, x, x, residual=False)
+        self._wavefront([("sweep", 1), ("sweep", 0)] * steps, b, x, None)
 
     def residual(self, b, x):
         """``b − A x`` on both colours (a new vector)."""
         r = self.vector(x.dtype)
-        for colour in (0, 1):
-            self._accumulate(colour, b, x, r, residual=True)
+        self._wavefront([("residual", 0), ("residual", 1)], b, x, r)
         return r
+
+    def _wavefront(self, stages, b, x, residual) -> None:
+        """Run ``stages`` (``zero``: red ``x = D⁻¹ b``; ``sweep``: a half-sweep; ``residual``:
+        ``b − A x`` into ``residual``; each with its colour) chunk by chunk, each stage one
+        chunk behind the one before: the same result as one stage after the other, since a
+        stage reads the other colour at most ``halo`` ≤ one chunk away from its own chunk
+        (updated by the stage before, not yet by the one after), and the chunks are still in
+        cache when the next stage comes by."""
+        chunk = max(CHUNK, self.halo)
+        count = -(-max(self.sizes) // chunk)
+        plans = [(kind, colour, self._terms(colour)) for kind, colour in stages]
+        scratch = np.empty(min(chunk, max(self.sizes)), dtype=x.dtype)
+        for step in range(count + len(plans) - 1):
+            for index, (kind, colour, terms) in enumerate(plans):
+                first = (step - index) * chunk
+                stop = min(self.sizes[colour], first + chunk)
+                if 0 <= first < stop:
+                    self._chunk(kind, colour, terms, b, x, residual, first, stop, scratch)
 
     def _terms(self, colour: int):
         """(face vector, its offset, offset in the other part) of each neighbour of ``colour``
@@ -205,23 +218,25 @@ class RedBlackLevel:
             terms += [(t, own, other + up), (t, other + down, other + down)]
         return terms
 
-    def _accumulate(self, colour: int, b, x, out, residual: bool) -> None:
-        """On the cells of ``colour``: ``out = b + Σ T x_other`` then ``D⁻¹ ·`` that (a
-        half-sweep, ``out`` is ``x``) or ``− D x`` (the residual)."""
-        start, size = self.offsets[colour], self.sizes[colour]
-        terms = self._terms(colour)
-        scratch = np.empty(min(size, CHUNK), dtype=x.dtype)
-        for m0 in range(0, size, CHUNK):
-            m1 = min(size, m0 + CHUNK)
-            own = slice(start + m0, start + m1)
-            target, tmp = out[own], scratch[:m1 - m0]
-            if residual:
-                np.multiply(self.diagonal[own], x[own], out=tmp)
-                np.subtract(b[own], tmp, out=target)
-            else:
-                target[...] = b[own]
-            for t, face, other in terms:
-                np.multiply(t[face + m0:face + m1], x[other + m0:other + m1], out=tmp)
-                target += tmp
-            if not residual:
-                target *= self.inverse[own]
+    def _chunk(self, kind: str, colour: int, terms, b, x, residual, m0: int, m1: int,
+               scratch) -> None:
+        """One stage of ``_wavefront`` on entries ``m0 … m1 − 1`` of ``colour``: ``b + Σ T
+        x_other``, then ``D⁻¹ ·`` that into ``x`` (a half-sweep) or ``− D x`` into
+        ``residual``."""
+        start = self.offsets[colour]
+        own, tmp = slice(start + m0, start + m1), scratch[:m1 - m0]
+        if kind == "zero":
+            np.multiply(self.inverse[own], b[own], out=x[own])
+            return
+        if kind == "residual":
+            target = residual[own]
+            np.multiply(self.diagonal[own], x[own], out=tmp)
+            np.subtract(b[own], tmp, out=target)
+        else:
+            target = x[own]
+            target[...] = b[own]
+        for t, face, other in terms:
+            np.multiply(t[face + m0:face + m1], x[other + m0:other + m1], out=tmp)
+            target += tmp
+        if kind == "sweep":
+            target *= self.inverse[own]

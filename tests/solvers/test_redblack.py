@@ -12,7 +12,7 @@ from test_multigrid import MM, organ_problem
 
 from perfusion.backend import make_backend
 from perfusion.ops import mg_smooth, mg_transfer
-from perfusion.solvers import multigrid
+from perfusion.solvers import multigrid, redblack
 from perfusion.solvers.coarsening import GridOperator, coarse_operator, coarsened_axes
 from perfusion.solvers.redblack import RedBlackLevel
 
@@ -49,19 +49,42 @@ def test_half_sweeps_residual_and_transfers_match_the_references(shape, spacing)
     red, black = grid_level.colour_weights
     expected = x.copy()
     for colour, weight in [(1, black), (0, red), (1, black)]:  # in the cycle's order
-        level._accumulate(colour, b, vx, vx, residual=False)
+        level._wavefront([("sweep", colour)], b, vx, None)
         mg_smooth.smooth_reference(*operator.faces, operator.reaction, weight, rhs, expected)
         _close(level.as_grid(vx, np.empty(shape)), expected)
     residual = mg_smooth.residual_reference(*operator.faces, operator.reaction, rhs, expected)
     _close(level.as_grid(level.residual(b, vx), np.empty(shape)), residual)
     coarse = coarse_operator(operator, coarsened_axes(operator)).shape
-    restricted = level.restrict_residual(b, vx, level.work(np.float64), np.empty(coarse))
+    restricted, from_zero, grid_x = np.empty(coarse), level.vector(np.float64), np.zeros(shape)
+    level.presmooth(b, from_zero, 1, level.work(np.float64), restricted)  # red, black
+    for weight in (red, black):
+        mg_smooth.smooth_reference(*operator.faces, operator.reaction, weight, rhs, grid_x)
+    _close(level.as_grid(from_zero, np.empty(shape)), grid_x)
+    residual = mg_smooth.residual_reference(*operator.faces, operator.reaction, rhs, grid_x)
     _close(restricted, mg_transfer.restrict_reference(residual, coarse))  # black residual 0
     correction = rng.standard_normal(coarse)
     level.prolong(correction, vx)
     mg_transfer.prolong_reference(correction, expected)
     reds = level.as_grid(vx, np.empty(shape))[black == 0]
     _close(reds, expected[black == 0])  # the black cells are set by the next half-sweep
+
+
+@pytest.mark.parametrize("shape, spacing", PROBLEMS, ids=IDS)
+def test_wavefront_gives_the_bits_of_one_stage_after_the_other(monkeypatch, shape, spacing):
+    """Chunks of one halo (the smallest allowed) cut even small grids into many chunks."""
+    _, level, _, rhs = _level(shape, spacing)
+    b = level.from_grid(rhs, level.vector(np.float64))
+    x = level.from_grid(np.random.default_rng(2).standard_normal(shape), level.vector(np.float64))
+    stages = [("zero", 0), ("sweep", 1), ("sweep", 0), ("sweep", 1), ("residual", 0),
+              ("sweep", 0), ("residual", 1)]
+    one_by_one, r_one_by_one = x.copy(), level.vector(np.float64)
+    for stage in stages:
+        level._wavefront([stage], b, one_by_one, r_one_by_one)
+    monkeypatch.setattr(redblack, "CHUNK", 1)
+    assert -(-max(level.sizes) // level.halo) >= 9 or shape[0] == 1  # chunks
+    r = level.vector(np.float64)
+    level._wavefront(stages, b, x, r)
+    assert np.array_equal(x, one_by_one) and np.array_equal(r, r_one_by_one)
 
 
 @pytest.mark.parametrize("cycle", ["V", "W"])
