@@ -44,7 +44,10 @@ def embolized_steady(case, domain, steady):
                                segment_scale)
     supplies = {**steady.supplies, catheter.supply: occluded}
     total = sum(s.perfusion for s in supplies.values())
-    territory = solve_territory(occluded, catheter.inlets, domain.backend, domain.voxel_volume)
+    if occluded.feed is not None:        # the drug now divides by the re-solved flows
+        catheter = catheter.with_flows(occluded.feed.tree, occluded.tree_flow.segment_flow)
+    territory = solve_territory(occluded, catheter.inlet_weights, domain.backend,
+                                domain.voxel_volume)
     share = xp.where(total > 0, occluded.perfusion / xp.where(total > 0, total, 1), 0)
-    return replace(steady, supplies=supplies, perfusion=total,
+    return replace(steady, supplies=supplies, perfusion=total, catheter=catheter,
                    territory=share * territory.fraction, catheter_territory=territory)

@@ -49,7 +49,8 @@ def solve_steady(case, domain: Domain) -> SteadyState:
     placement = place_catheter(case, domain, supplies)
     if placement is not None:
         supply = supplies[placement.supply]
-        catheter = solve_territory(supply, placement.inlets, domain.backend, domain.voxel_volume)
+        catheter = solve_territory(supply, placement.inlet_weights, domain.backend,
+                                   domain.voxel_volume)
         share = xp.where(total > 0, supply.perfusion / xp.where(total > 0, total, 1), 0)
         territory = share * catheter.fraction
     log.info("solving interstitial fluid pressure")

@@ -14,7 +14,7 @@ and one triangular solve is exact. Tracer conservation gives
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,15 +58,20 @@ def _triplets(supply, backend):
     return phi.ravel(), diag, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def solve_territory(supply, catheter_inlets: list[str], backend, voxel_volume: float) -> Territory:
-    """The catheter's share ``w`` of the blood of ``supply`` (a ``SupplyField``)."""
+def solve_territory(supply, catheter_inlets: dict[str, float], backend,
+                    voxel_volume: float) -> Territory:
+    """The catheter's share ``w`` of the blood of ``supply`` (a ``SupplyField``);
+    ``catheter_inlets`` maps each catheterised inlet to the weight ``a`` of its source
+    (1 where the drug is mixed by flow; ``perfusion.vascular.catheter``)."""
     from scipy import sparse
     from scipy.sparse.linalg import spsolve_triangular
 
     shape = supply.source.shape
     phi, diag, rows, cols, vals = _triplets(supply, backend)
-    catheterised = [inlet for inlet in supply.inlets if inlet.name in set(catheter_inlets)]
-    catheter_source = source_density(catheterised, shape, voxel_volume).ravel()
+    catheterised = [inlet for inlet in supply.inlets if inlet.name in catheter_inlets]
+    weighted = [replace(inlet, flow=inlet.flow * catheter_inlets[inlet.name])
+                for inlet in catheterised]
+    catheter_source = source_density(weighted, shape, voxel_volume).ravel()
     catheter_flow = sum(inlet.flow for inlet in catheterised)
     active = diag > 0
     order = np.argsort(-phi, kind="stable")

@@ -6,13 +6,25 @@ terminal ``t``'s kernel on voxels of that class and ``Q_t`` its flow, the class'
 inflow through segment ``s`` is ``F_s = Σ_{t below s} Q_t τ_t``; the catheter goes to the
 segment with the smallest flow among those with ``F_s ≥ f F_root`` (``f`` the
 ``feed_fraction``: the most distal vessel still carrying that share). The terminals below
-``s_c`` become the catheterised inlets: the infused drug divides at every bifurcation in
-proportion to the flow, so every catheterised terminal carries the concentration
-``I / Q_{s_c}`` and the steady territory of ``perfusion.territory`` holds unchanged.
+``s_c`` become the catheterised inlets.
+
+Drug split. At each bifurcation below the catheter the drug divides among the children
+``c`` in proportion to ``Q_c^σ`` (``σ`` the ``streaming_exponent``): its share of the
+infusion is ``d_c = d_p Q_c^σ / Σ_k Q_k^σ``, ``d_{s_c} = 1``. With ``σ = 1`` (well mixed,
+the default) ``d_s = Q_s / Q_{s_c}`` and every catheterised terminal carries the
+concentration ``I / Q_{s_c}``; ``σ > 1`` models streaming at low infusion rates (the drug
+follows the dominant branches). Terminal ``t`` then carries ``I d_t / Q_t``: its source in
+the territory solve is weighted by ``a_t = d_t Q_{s_c} / Q_t`` (``Σ Q_t a_t = Q_{s_c}``, so
+the drug flux and the territory's flow-weighted mean are unchanged).
+
+Transit. Plug flow from the catheter tip to the end of segment ``s`` takes
+``τ_s = Σ_{path} π r² L / Q`` — well under a second in arteries of a few mm, far below
+the drug step (≥ seconds) and the infusion times (minutes): it is reported
+(``transit_s``), not applied.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,12 +40,31 @@ class CatheterPlacement:
     segment: int | None = None        # tree supplies
     flow: float = 0.0                 # blood flow through the catheterised vessel [m³/s]
     class_share: dict | None = None   # per class: share of its arterial inflow via the catheter
+    weights: dict | None = None       # a_t per catheterised inlet (None: all 1)
+    drug_share: np.ndarray | None = field(default=None, repr=False)   # d_s per segment
+    transit: np.ndarray | None = field(default=None, repr=False)      # τ_s per segment [s]
+    streaming_exponent: float = 1.0
+
+    @property
+    def inlet_weights(self) -> dict[str, float]:
+        """The territory source weight of every catheterised inlet."""
+        return self.weights or {name: 1.0 for name in self.inlets}
 
     def summary(self) -> dict:
-        return {"supply": self.supply, "segment": self.segment, "terminals": len(self.inlets)
-                if self.segment is not None else None,
-                "vessel_flow_ml_min": self.flow * 6e7 if self.segment is not None else None,
-                "class_inflow_share": self.class_share}
+        if self.segment is None:
+            return {"supply": self.supply, "inlets": list(self.inlets)}
+        reached = self.transit[np.isfinite(self.transit)]
+        return {"supply": self.supply, "segment": self.segment, "terminals": len(self.inlets),
+                "vessel_flow_ml_min": self.flow * 6e7, "class_inflow_share": self.class_share,
+                "streaming_exponent": self.streaming_exponent,
+                "transit_s": {"max": float(reached.max()), "median": float(np.median(reached))}}
+
+    def with_flows(self, tree, segment_flow) -> "CatheterPlacement":
+        """The same catheter with the drug split and transit of new tree flows."""
+        share, weights, transit = drug_split(tree, segment_flow, self.segment,
+                                             self.streaming_exponent)
+        return replace(self, flow=float(segment_flow[self.segment]), weights=weights,
+                       drug_share=share, transit=transit)
 
 
 def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
@@ -66,8 +97,35 @@ def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
         segment = int(candidates[np.argmin(flow.segment_flow[candidates])])
     share = {c: float(v[segment] / _root_total(tree, v)) if _root_total(tree, v) > 0 else 0.0
              for c, v in class_inflow.items()}
-    return CatheterPlacement(spec.supply, tuple(supply.feed.terminal_inlets(segment)), segment,
-                             float(flow.segment_flow[segment]), share)
+    placement = CatheterPlacement(spec.supply, tuple(supply.feed.terminal_inlets(segment)),
+                                  segment, class_share=share,
+                                  streaming_exponent=spec.streaming_exponent)
+    return placement.with_flows(tree, flow.segment_flow)
+
+
+def drug_split(tree, segment_flow, segment: int, exponent: float):
+    """(drug share ``d_s`` per segment (0 outside the subtree), ``{inlet: a_t}``, transit
+    time ``τ_s`` per segment (∞ outside)) below the catheter in ``segment``."""
+    from .feed import terminal_name
+
+    flow = np.maximum(segment_flow, 0.0)
+    share = np.zeros(len(tree.segments))
+    transit = np.full(len(tree.segments), np.inf)
+    share[segment] = 1.0
+    volume = np.pi * tree.radii ** 2 * tree.lengths
+    transit[segment] = volume[segment] / max(flow[segment], 1e-300)
+    for s in tree.subtree(segment):                  # topological: parents first
+        children = tree.children(s)
+        if children.size:
+            weight = flow[children] ** exponent
+            total = weight.sum()
+            share[children] = share[s] * (weight / total if total > 0 else 1 / children.size)
+            transit[children] = transit[s] + volume[children] / np.maximum(flow[children], 1e-300)
+    terminals = tree.terminal_segments
+    below = share[terminals] > 0
+    weights = {terminal_name(node): float(share[t] * flow[segment] / max(flow[t], 1e-300))
+               for node, t in zip(tree.terminals[below], terminals[below])}
+    return share, weights, transit
 
 
 def _class_inflow(supply, domain, class_name: str) -> np.ndarray:

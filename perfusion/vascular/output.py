@@ -1,10 +1,11 @@
 """Tree outputs: ``fields/tree_<supply>.vtp`` and the ``trees``/``catheter`` metrics.
 
 Per segment: ``segment_id``, ``flow`` [m³/s], ``catheter`` (1 in the catheterised
-subtree), and after a drug run ``drug_plasma_peak`` [kg/m³]: the peak plasma drug
-concentration in the segment, ``c_sys(t)`` outside the catheterised subtree and
-``c_sys(t) + I(t) / ((1 − Hct) Q_c)`` inside it (the infusion ``I`` divides by flow at every
-bifurcation, ``Q_c`` the catheterised vessel's blood flow). Per node: ``pressure`` [Pa].
+subtree), ``transit`` [s] (plug-flow time from the catheter tip, −1 outside), and after a
+drug run ``drug_plasma_peak`` [kg/m³]: the peak plasma drug concentration in the segment,
+``c_sys(t)`` outside the catheterised subtree and ``c_sys(t) + I(t) d_s / ((1 − Hct) Q_s)``
+inside it (``d_s`` the segment's share of the infusion, ``perfusion.vascular.catheter``).
+Per node: ``pressure`` [Pa].
 Conservation per tree: root inflow, ``Σ_t Q_t`` and ``∫ F_s dV`` side by side.
 """
 from __future__ import annotations
@@ -50,27 +51,30 @@ def tree_files(steady, drug=None) -> dict:
         if supply.feed is None:
             continue
         tree, flow = supply.feed.tree, supply.tree_flow
-        flag = np.zeros(len(tree.segments), dtype=np.uint8)
+        cells = {"segment_id": np.arange(len(tree.segments), dtype=np.int64),
+                 "flow": flow.segment_flow}
         placement = steady.catheter
         if placement is not None and placement.supply == name and placement.segment is not None:
-            flag[tree.subtree(placement.segment)] = 1
-        cells = {"segment_id": np.arange(len(tree.segments), dtype=np.int64),
-                 "flow": flow.segment_flow, "catheter": flag}
-        if drug is not None:
-            cells["drug_plasma_peak"] = _peak_plasma(drug, flag, placement, steady.hematocrit)
+            cells["catheter"] = (placement.drug_share > 0).astype(np.uint8)
+            cells["transit"] = np.where(np.isfinite(placement.transit), placement.transit, -1.0)
+            if drug is not None:
+                cells["drug_plasma_peak"] = _peak_plasma(drug, placement, flow.segment_flow,
+                                                         steady.hematocrit)
         points = {"pressure": flow.node_pressure + steady.venous_pressure}
         files[f"tree_{name}.vtp"] = (tree, points, cells)
     return files
 
 
-def _peak_plasma(drug, flag, placement, hematocrit) -> np.ndarray:
+def _peak_plasma(drug, placement, segment_flow, hematocrit) -> np.ndarray:
     rows = drug.arterial.series.rows
     time = np.array([0.0] + [r["time_s"] for r in rows])
     infused = np.array([0.0] + [r["infused_ia_kg"] for r in rows])
     systemic = np.array([r["c_sys"] for r in rows])
     rate = np.diff(infused) / np.maximum(np.diff(time), 1e-300)
-    arterial = systemic + rate / ((1 - hematocrit) * placement.flow) if placement.flow > 0 else systemic
-    return np.where(flag == 1, arterial.max(), systemic.max())
+    share = placement.drug_share
+    plasma = (1 - hematocrit) * np.maximum(segment_flow, 1e-300)
+    peak = (systemic[:, None] + rate[:, None] * share[None, :] / plasma[None, :]).max(axis=0)
+    return np.where(share > 0, peak, systemic.max())
 
 
 def _murray(tree) -> float | None:

@@ -195,3 +195,36 @@ def test_vessel_mask_without_vessels_is_a_clear_error(tmp_path):
     result = _cli(raw, tmp_path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "supplies.0.tree.path" in result.output and "vessels.nii.gz" in result.output
+
+
+def test_drug_split_by_flow_or_streaming_and_transit_times():
+    from perfusion.vascular import VascularTree
+    from perfusion.vascular.catheter import drug_split
+
+    points = np.array([[0, 0, 0], [10, 0, 0], [16, 5, 0], [18, -4, 0]], float) * 1e-3
+    tree = VascularTree.from_edges(points, [[0, 1], [1, 2], [1, 3]], [1e-3, 7e-4, 5e-4], [0])
+    flow = np.array([3.0, 2.0, 1.0]) * 1e-6
+    share, weights, transit = drug_split(tree, flow, 0, 1.0)
+    assert share == pytest.approx([1, 2 / 3, 1 / 3], rel=1e-12)
+    assert all(w == pytest.approx(1.0, rel=1e-12) for w in weights.values())
+    share, weights, _ = drug_split(tree, flow, 0, 2.0)
+    assert share[1:] == pytest.approx([4 / 5, 1 / 5], rel=1e-12)
+    q_terminal = {f"terminal {tree.segments[s, 1]}": flow[s] for s in (1, 2)}
+    assert sum(q_terminal[n] * a for n, a in weights.items()) == pytest.approx(flow[0], rel=1e-12)
+    volume = np.pi * tree.radii ** 2 * tree.lengths
+    assert transit == pytest.approx([volume[0] / flow[0], volume[0] / flow[0] + volume[1] / flow[1],
+                                     volume[0] / flow[0] + volume[2] / flow[2]], rel=1e-12)
+
+
+def test_streaming_keeps_the_drug_flux_and_shifts_it_to_dominant_branches():
+    mixed = steady_of(tree_case({"feeds": "tumor", "feed_fraction": 0.95}))[2]
+    streaming = steady_of(tree_case({"feeds": "tumor", "feed_fraction": 0.95,
+                                     "streaming_exponent": 3.0}))[2]
+    assert len(mixed.catheter.inlets) > 10
+    for steady in (mixed, streaming):
+        territory = steady.catheter_territory
+        assert territory.flow_weighted_mean == pytest.approx(territory.expected_mean, rel=1e-8)
+    weights = streaming.catheter.inlet_weights
+    assert max(weights.values()) > 1.05 and min(weights.values()) < 0.95
+    assert all(w == pytest.approx(1.0) for w in mixed.catheter.inlet_weights.values())
+    assert streaming.catheter.summary()["transit_s"]["max"] < 5.0
