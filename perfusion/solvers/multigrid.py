@@ -166,7 +166,8 @@ class Multigrid:
         if index == len(self.levels) - 1:
             array_module(b).matmul(self.coarsest_inverse, b.reshape(-1), out=work.x.reshape(-1))
             return work.x
-        level, coarse, coarse_work = self.levels[index], self.levels[index + 1], self.work[index + 1]
+        level, coarse = self.levels[index], self.levels[index + 1]
+        coarse_work = self.work[index + 1]
         level.presmooth(b, work.x, self.smoothing_steps, work, out=coarse_work.grid)
         coarse_rhs = coarse.as_vector(coarse_work.grid, coarse_work)
         correction = self._cycle(index + 1, coarse_rhs)
