@@ -231,6 +231,15 @@ def _summary(metrics: dict) -> str:
     for name, volume in metrics["class_volume_ml"].items():
         lines.append(f"  {name:<12}{volume:>11.1f}{metrics['perfusion_mean'][name]:>24.1f}"
                      f"{metrics['ifp_mean'][name] / 133.322:>10.2f}")
+    for name, tree in metrics.get("trees", {}).items():
+        lines.append(f"  {name} tree: {tree['terminals']} terminals, {tree['segments']} segments, "
+                     f"{tree['root_inflow_ml_min']:.4g} mL/min at {tree['root_pressure_mmhg']:.1f}"
+                     f" mmHg (conservation {tree['conservation_relative_error']:.1e})")
+    if "catheter" in metrics:
+        c = metrics["catheter"]
+        shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in c["class_inflow_share"].items() if v)
+        lines.append(f"  catheter in segment {c['segment']}: {c['vessel_flow_ml_min']:.3g} mL/min, "
+                     f"{c['terminals']} terminals; arterial inflow through it: {shares}")
     if "territory" in metrics:
         t = metrics["territory"]
         lines.append(f"  catheter territory: {100 * t['flow_weighted_mean']:.1f}% of "

@@ -13,7 +13,7 @@ from case_data import LIVER, WELL_MIXED, tracer
 
 from perfusion.backend import make_backend
 from perfusion.case.loader import case_from_dict
-from perfusion.cli import main
+from perfusion.cli import _summary, main
 from perfusion.domain import build_domain
 from perfusion.embolization import embolized_steady
 from perfusion.pipeline import run_case
@@ -117,6 +117,8 @@ def test_run_writes_the_tree_and_its_metrics(tmp_path):
     assert points["pressure"].max() > points["pressure"].min()
     saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert saved["trees"]["hepatic_artery"]["segments"] == tree_metrics["segments"]
+    summary = _summary(saved)
+    assert "hepatic_artery tree: 60 terminals" in summary and "catheter in segment" in summary
 
 
 def _cli(raw, tmp_path, *extra):
