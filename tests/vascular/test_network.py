@@ -86,16 +86,17 @@ def test_pries_law_limits():
     assert np.all(pries_viscosity(d, 0.6) > pries_viscosity(d, 0.45))
 
 
-def box(n=28, h=2e-3):
+def box(be=None, n=28, h=2e-3):
+    be = be or make_backend("numpy", "float64")
     mask = np.zeros((n, n, n), bool)
     mask[2:-2, 2:-2, 2:-2] = True
-    stencil = masked_stencil(np.where(mask, 2e-9, 0.0), np.where(mask, 1e-6, 0.0), mask, (h,) * 3)
+    stencil = masked_stencil(be.asarray(np.where(mask, 2e-9, 0.0)),
+                             be.asarray(np.where(mask, 1e-6, 0.0)), be.xp.asarray(mask), (h,) * 3)
     return mask, stencil, h
 
 
-def coupled(scale, radius, **bc):
-    be = make_backend("numpy", "float64")
-    mask, stencil, h = box()
+def coupled(be, scale, radius, **bc):
+    mask, stencil, h = box(be)
     points = np.array([[5, 28, 28], [20, 28, 28], [32, 14, 28], [32, 42, 28], [44, 10, 20],
                        [44, 20, 40]], float) * 1e-3
     tree = VascularTree.from_edges(points, [[0, 1], [1, 2], [1, 3], [2, 4], [2, 5]],
@@ -108,9 +109,9 @@ def coupled(scale, radius, **bc):
 
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])   # weak … strong tree–tissue coupling
 @pytest.mark.parametrize("bc", [{"root_flow": 5e-7}, {"root_pressure": 5000.0}])
-def test_coupled_flow_is_conserved_and_consistent(scale, bc):
-    be, mask, stencil, h, tree, kernels, flow = coupled(scale, 3e-3, **bc)
-    delivered = float((np.where(mask, 1e-6, 0) * flow.phi).sum()) * h ** 3
+def test_coupled_flow_is_conserved_and_consistent(scale, bc, backend):
+    be, mask, stencil, h, tree, kernels, flow = coupled(backend, scale, 3e-3, **bc)
+    delivered = float((np.where(mask, 1e-6, 0) * be.to_host(flow.phi)).sum()) * h ** 3
     assert flow.terminal_flow.sum() == pytest.approx(flow.inflow, rel=1e-8)
     assert delivered == pytest.approx(flow.inflow, rel=1e-8)
     if "root_flow" in bc:
@@ -123,9 +124,10 @@ def test_coupled_flow_is_conserved_and_consistent(scale, bc):
     assert np.abs(net[inner]).max() <= 1e-8 * flow.inflow
     # the 3D field is the supply solution for these terminal flows (independent solve)
     feed = TreeFeed("s", tree, conductances(tree), kernels, None, 1.0)
-    q = source_density(feed.inlets(flow), mask.shape, h ** 3)
+    q = be.asarray(source_density(feed.inlets(flow), mask.shape, h ** 3))
     phi, _ = conjugate_gradient(stencil, q, be, name="check", tolerance=1e-12, max_iterations=500)
-    assert np.abs(phi - flow.phi).max() <= 1e-7 * np.abs(phi).max()
+    phi = be.to_host(phi)
+    assert np.abs(phi - be.to_host(flow.phi)).max() <= 1e-7 * np.abs(phi).max()
     # each terminal's pressure is its kernel's mean compartment pressure
     for t, node in enumerate(tree.terminals):
         index, weight = kernels.of(t)
