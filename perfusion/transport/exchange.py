@@ -22,9 +22,12 @@ uptake the step is exact.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ..ops import array_module, pointwise
+from .uptake import SaturableNewton
 
 @dataclass(frozen=True)
 class ExchangeCoefficients:
@@ -73,3 +76,107 @@ def pointwise_step(k: ExchangeCoefficients, uptake, m, c, plasma_concentration, 
     """Advance (m, c) over ``dt``; return (m, c, PointwiseAmounts) (``ops.pointwise``)."""
     m, c, from_plasma, lymph, eliminated = pointwise.step(k, uptake, m, c, plasma_concentration, dt)
     return m, c, PointwiseAmounts(from_plasma=from_plasma, lymph=lymph, eliminated=eliminated)
+
+
+class TissuePointwise:
+    """NumPy fast path of :func:`pointwise_step` for the time loop: tissue voxels only.
+
+    Outside the voxels where a coefficient or the uptake is nonzero the step moves nothing
+    (``m`` is unchanged and ``c``, fed by uptake alone, stays zero), so only those voxels
+    (``index``, flat) are gathered into 1-D arrays. The per-voxel constants and, for each
+    distinct Δt, the φ-functions of ``−aΔt`` are computed once. Every array operation is
+    the reference's (``ops.pointwise.step_reference``), in its order, so the new ``m, c``
+    and the amounts are the same bits on the gathered voxels.
+    """
+
+    def __init__(self, k: ExchangeCoefficients, uptake):
+        shape = k.inverse_ve.shape
+        flat = lambda a: np.broadcast_to(np.asarray(a), shape).ravel()  # noqa: E731
+        names = ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")
+        live = np.zeros(shape, dtype=bool).ravel()
+        for name in names:
+            live |= flat(getattr(k, name)) != 0
+        active = flat(False if uptake.active is None else uptake.active)
+        if uptake.kind != "none":
+            live |= active
+        # uptake voxels first, so that the Newton iteration works on a prefix (a view)
+        self.index = np.concatenate([np.flatnonzero(live & active), np.flatnonzero(live & ~active)])
+        self.uptake_cells = int(np.count_nonzero(live & active))
+        pick = lambda a: flat(a)[self.index]  # noqa: E731
+        clearance, drag_in, drag_out, lymph, elimination, inverse_ve = (
+            pick(getattr(k, name)) for name in names)
+        self.inflow = clearance + drag_in
+        self.loss = (clearance + drag_out + lymph) * inverse_ve + elimination   # a
+        self.returned = clearance + drag_out
+        self.lymph, self.elimination, self.inverse_ve = lymph, elimination, inverse_ve
+        self.dtype = inverse_ve.dtype
+        self.cell_elimination = uptake.cell_elimination
+        v_e = None if uptake.extracellular_fraction is None else pick(uptake.extracellular_fraction)
+        self.uptake = replace(uptake, active=active[self.index], extracellular_fraction=v_e)
+        self.newton = None
+        if uptake.kind == "saturable":
+            self.newton = SaturableNewton(self.uptake, v_e[:self.uptake_cells])
+        self._per_step: dict[float, tuple] = {}
+
+    def _factors(self, dt: float) -> tuple:
+        """(β, φ₂(−aΔt), δ, φ₂(−k_cΔt), β and β k_e on the uptake voxels) for one Δt."""
+        if dt not in self._per_step:
+            if len(self._per_step) > 32:
+                self._per_step.clear()
+            phi1_m, phi2_m = pointwise.phi_functions(np, -self.loss * dt)
+            phi1_c, phi2_c = pointwise.phi_functions(
+                np, np.asarray(-self.cell_elimination * dt, dtype=self.dtype))
+            beta, delta = dt * phi1_m, dt * phi1_c
+            newton = ()
+            if self.newton is not None:
+                slope = beta[:self.uptake_cells]
+                newton = (slope, slope * self.newton.k_e)
+            self._per_step[dt] = (beta, phi2_m, delta, phi2_c, newton)
+        return self._per_step[dt]
+
+    def step(self, m, c, plasma, dt: float, out):
+        """Write ``m, c`` after ``dt`` into ``out`` (two other full, contiguous arrays); return
+        the amounts moved (from plasma, to lymph, eliminated) as float64 sums over the voxels
+        [kg/m³ · voxels]."""
+        beta, phi2_m, delta, phi2_c, newton = self._factors(dt)
+        k_c = self.cell_elimination
+        m_t, c_t = np.take(m, self.index), np.take(c, self.index)
+        source = self.inflow * np.take(plasma, self.index)
+        loss_m = self.loss * m_t
+        m_lin = source - loss_m
+        m_lin *= beta
+        m_lin += m_t
+        c_lin = c_t
+        if k_c != 0:   # (with k_c = 0 these terms add exact zeros)
+            lost_c = k_c * c_t
+            c_lin = c_t - lost_c * delta
+        if self.newton is not None:
+            n = self.uptake_cells
+            mean_uptake = self.newton.solve(m_lin[:n], *newton, c_lin[:n], delta)
+            if n < m_lin.size:
+                mean_uptake = np.concatenate([mean_uptake, np.zeros(m_lin.size - n, m_lin.dtype)])
+        else:
+            mean_uptake = self.uptake.step_mean(np, m_lin, beta, c_lin, delta)
+        free_integral = source - mean_uptake
+        free_integral -= loss_m
+        free_integral *= dt
+        free_integral *= dt
+        free_integral *= phi2_m
+        free_integral += m_t * dt
+        mean_ce = free_integral * self.inverse_ve
+        m_new, c_new = out
+        np.copyto(m_new, m)
+        np.copyto(c_new, c)
+        m_new.reshape(-1)[self.index] = m_lin - beta * mean_uptake
+        c_new.reshape(-1)[self.index] = c_lin + delta * mean_uptake
+        source *= dt
+        source -= self.returned * mean_ce
+        eliminated = self.elimination * free_integral
+        if k_c != 0:
+            eliminated += k_c * ((mean_uptake - lost_c) * dt * dt * phi2_c + c_t * dt)
+        return _total(source), _total(self.lymph * mean_ce), _total(eliminated)
+
+
+def _total(array) -> float:
+    """Sum accumulated in float64."""
+    return float(np.sum(array, dtype=np.float64))

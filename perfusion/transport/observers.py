@@ -11,27 +11,63 @@ import numpy as np
 
 
 class ClassMeans:
-    """Volume means over each tissue class, with masks built once."""
+    """Volume means over each tissue class.
+
+    The tissue voxels are listed once, class by class (``tissue``, flat indices), so a class
+    sum is one gather and a slice instead of a masked pass over the whole grid.
+    """
 
     def __init__(self, domain):
         xp = domain.backend.xp
         self.backend = domain.backend
         self.names = domain.present_classes
-        self.masks = {c: xp.asarray(domain.labels == domain.class_names.index(c)) for c in self.names}
-        self.counts = {c: int((domain.labels == domain.class_names.index(c)).sum()) for c in self.names}
+        self.shape = domain.shape
+        ids = {c: domain.class_names.index(c) for c in self.names}
+        self.masks = {c: xp.asarray(domain.labels == ids[c]) for c in self.names}
+        labels = domain.labels.ravel()
+        cells = [np.flatnonzero(labels == ids[c]) for c in self.names]
+        self.counts = {c: int(i.size) for c, i in zip(self.names, cells)}
+        ends = np.cumsum([i.size for i in cells], dtype=int)
+        self.slices = {c: slice(int(end) - i.size, int(end))
+                       for c, i, end in zip(self.names, cells, ends)}
+        self.tissue = xp.asarray(np.concatenate(cells) if cells else np.zeros(0, dtype=np.intp))
+        self._fixed = (None, None)   # (array, its gathered values)
+
+    def gather(self, array):
+        """The tissue voxels of a full array, class by class (1-D)."""
+        return self.backend.xp.take(array, self.tissue)
+
+    def gather_fixed(self, array):
+        """:meth:`gather` of an array that stays the same between calls (computed once)."""
+        if self._fixed[0] is not array:
+            self._fixed = (array, self.gather(array))
+        return self._fixed[1]
+
+    def scatter(self, values, dtype):
+        """A full array (zero outside the tissue) from gathered values."""
+        full = self.backend.xp.zeros(self.shape, dtype=dtype)
+        full.reshape(-1)[self.tissue] = values
+        return full
 
     def __call__(self, array) -> dict[str, float]:
-        xp = self.backend.xp
-        return {c: self.backend.sum(xp.where(m, array, 0)) / self.counts[c]
-                for c, m in self.masks.items()}
+        return self.of_gathered(self.gather(array))
+
+    def of_gathered(self, values) -> dict[str, float]:
+        """Class means from gathered values."""
+        return {c: self.backend.sum(values[s]) / self.counts[c] for c, s in self.slices.items()}
 
     def amount(self, array, name: str, voxel_volume: float) -> float:
         """∫ array dV over one class [array units · m³]."""
-        return self.backend.sum(self.backend.xp.where(self.masks[name], array, 0)) * voxel_volume
+        cells = self.tissue[self.slices[name]]
+        return self.backend.sum(self.backend.xp.take(array, cells)) * voxel_volume
 
 
 class Exposure:
-    """AUC and Cmax maps, class curves, time above threshold, dose in the target."""
+    """AUC and Cmax maps, class curves, time above threshold, dose in the target.
+
+    Outside the tissue ``C_t`` is zero (no plasma, no drug), so the maps are kept on the
+    tissue voxels (``means.gather``) and given out as full arrays (``auc``, ``cmax``).
+    """
 
     def __init__(self, domain, target: str | None, threshold: float):
         xp = domain.backend.xp
@@ -39,9 +75,10 @@ class Exposure:
         self.means = ClassMeans(domain)
         self.target = target
         self.threshold = threshold
-        self.auc = xp.zeros(domain.shape, dtype=np.float64)
-        self.cmax = xp.zeros(domain.shape, dtype=np.float64)
-        self.previous = xp.zeros(domain.shape, dtype=domain.backend.dtype)
+        cells = self.means.tissue.size
+        self._auc = xp.zeros(cells, dtype=np.float64)
+        self._cmax = xp.zeros(cells, dtype=np.float64)
+        self._previous = xp.zeros(cells, dtype=domain.backend.dtype)
         self.auc_systemic = 0.0
         self.cmax_class = {c: 0.0 for c in self.means.names}
         self.time_above = {c: 0.0 for c in self.means.names}
@@ -49,26 +86,55 @@ class Exposure:
         self.target_amount_final = 0.0
         self.systemic_peak = 0.0
 
+    @property
+    def auc(self):
+        """∫C_t dt per voxel [kg·s/m³] (a full array)."""
+        return self.means.scatter(self._auc, np.float64)
+
+    @auc.setter
+    def auc(self, full):
+        self._auc = self.means.gather(self.xp.asarray(full)).astype(np.float64, copy=False)
+
+    @property
+    def cmax(self):
+        """Largest C_t per voxel [kg/m³] (a full array)."""
+        return self.means.scatter(self._cmax, np.float64)
+
+    @cmax.setter
+    def cmax(self, full):
+        self._cmax = self.means.gather(self.xp.asarray(full)).astype(np.float64, copy=False)
+
+    @property
+    def previous(self):
+        """m + c at the end of the last step (a full array)."""
+        return self.means.scatter(self._previous, self._previous.dtype)
+
+    @previous.setter
+    def previous(self, full):
+        dtype = self._previous.dtype
+        self._previous = self.means.gather(self.xp.asarray(full)).astype(dtype, copy=False)
+
     def __call__(self, view) -> None:
-        xp = self.xp
+        xp, gather = self.xp, self.means.gather
         dt = view.t1 - view.t0
-        v_p = view.problem.plasma_fraction
-        start = v_p * view.plasma_start + self.previous
-        tissue = view.free + view.bound
-        end = v_p * view.plasma_end + tissue
-        self.auc += 0.5 * dt * (start + end)
-        self.cmax = xp.maximum(self.cmax, xp.maximum(start, end))
+        v_p = self.means.gather_fixed(view.problem.plasma_fraction)
+        start = v_p * gather(view.plasma_start) + self._previous
+        tissue = gather(view.free) + gather(view.bound)
+        end = v_p * gather(view.plasma_end) + tissue
+        self._auc += 0.5 * dt * (start + end)
+        xp.maximum(self._cmax, xp.maximum(start, end), out=self._cmax)
         self.auc_systemic += view.systemic_integral
         self.systemic_peak = max(self.systemic_peak, view.systemic)
-        first, last = self.means(start), self.means(end)
+        first, last = self.means.of_gathered(start), self.means.of_gathered(end)
         for c in self.means.names:
             self.cmax_class[c] = max(self.cmax_class[c], first[c], last[c])
             self.time_above[c] += dt * _fraction_above(first[c], last[c], self.threshold)
         if self.target is not None:
-            amount = self.means.amount(tissue, self.target, self.domain.voxel_volume)
+            amount = self.domain.backend.sum(tissue[self.means.slices[self.target]])
+            amount *= self.domain.voxel_volume
             self.target_amount_peak = max(self.target_amount_peak, amount)
             self.target_amount_final = amount
-        self.previous = tissue
+        self._previous = tissue
 
 
 def _fraction_above(a: float, b: float, threshold: float) -> float:
@@ -96,11 +162,13 @@ class TimeSeries:
         backend = self.means.backend
         row = {"time_s": view.t1, "c_sys": view.systemic,
                "c_peripheral": body.peripheral / self.pk.peripheral_volume}
-        total = v_p * view.plasma_end + view.free + view.bound
-        row.update({f"c_t_{c}": v for c, v in self.means(total).items()})
+        gather = self.means.gather
+        free, bound = gather(view.free), gather(view.bound)
+        total = self.means.gather_fixed(v_p) * gather(view.plasma_end) + free + bound
+        row.update({f"c_t_{c}": v for c, v in self.means.of_gathered(total).items()})
         row.update({
-            "tissue_free_kg": backend.sum(view.free) * self.voxel_volume,
-            "tissue_bound_kg": backend.sum(view.bound) * self.voxel_volume,
+            "tissue_free_kg": backend.sum(free) * self.voxel_volume,
+            "tissue_bound_kg": backend.sum(bound) * self.voxel_volume,
             "body_central_kg": body.central, "body_peripheral_kg": body.peripheral,
             "eliminated_tissue_kg": budget.tissue_eliminated, "eliminated_body_kg": body.eliminated,
             "infused_ia_kg": budget.infused_ia, "infused_iv_kg": budget.infused_iv,

@@ -12,10 +12,11 @@ catheterised inlets, taken from the same discrete fields so that ``∫F_p c_p dV
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .exchange import ExchangeCoefficients
-from .operator import TransportOperator
+from ..ops import pointwise, transport_rate
+from .exchange import ExchangeCoefficients, TissuePointwise
+from .operator import BoxTransport, TransportOperator
 from .uptake import UptakeModel
 
 
@@ -31,6 +32,9 @@ class TissueProblem:
     catheter_plasma_flow: float   # Q_cath [m³/s] (0 without catheter)
     plasma_flow: float            # Q_p [m³/s]
     plasma_fraction: object       # v_p
+    #: NumPy fast paths of the pointwise step and the transport (None on the GPU)
+    fast_pointwise: TissuePointwise | None = field(default=None, repr=False, compare=False)
+    fast_transport: BoxTransport | None = field(default=None, repr=False, compare=False)
 
     def plasma_concentration(self, xp, systemic: float, arterial_rate: float):
         """c_p for a systemic concentration and an intra-arterial rate [kg/s]."""
@@ -67,8 +71,13 @@ def build_problem(domain, steady, drug, hematocrit: float) -> TissueProblem:
         catheter_flow = (1 - hematocrit) * be.sum(steady.perfusion * territory) * domain.voxel_volume
     else:
         territory, catheter_flow = xp.zeros_like(steady.perfusion), 0.0
+    # the NumPy fast paths stand in for the references wherever the ops would run those
+    fast = {"fast_pointwise": None if pointwise.on_gpu(exchange.inverse_ve)
+            else TissuePointwise(exchange, uptake),
+            "fast_transport": None if transport_rate.on_gpu(operator.inverse_ve)
+            else BoxTransport(operator)}
     return TissueProblem(
         operator=operator, stable_step=operator.stable_step(xp), exchange=exchange, uptake=uptake,
         territory=territory, catheter_plasma_flow=catheter_flow,
         plasma_flow=be.sum(plasma_perfusion) * domain.voxel_volume,
-        plasma_fraction=prop("plasma_fraction"))
+        plasma_fraction=prop("plasma_fraction"), **fast)

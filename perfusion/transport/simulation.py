@@ -47,7 +47,11 @@ class Budget:
 
 @dataclass
 class StepView:
-    """What observers see after a step (backend arrays are not copied)."""
+    """What observers see after a step.
+
+    Backend arrays are not copied, and ``free``/``bound`` may be the loop's buffers, which
+    it overwrites two steps later: copy what you keep.
+    """
 
     t0: float
     t1: float
@@ -95,6 +99,8 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
     for _ in range(applied):
         problem = events.pop(next(iter(events)))
     report_every = max(1, len(step_ends) // 10)
+    advance_tissue = _TissueAdvance(be)
+    plasma_key = None
     for number in range(start.number + 1, len(step_ends) + 1):
         t1 = float(step_ends[number - 1])
         for time in [t for t in events if t <= t0 + 1e-9]:
@@ -104,13 +110,10 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
         dt = t1 - t0
         rate_ia, rate_iv = schedule.mean_rate(IA, t0, t1), schedule.mean_rate(IV, t0, t1)
         systemic = body.concentration(pk)
-        plasma = problem.plasma_concentration(xp, systemic, rate_ia)
-        free, bound, moved = pointwise_step(problem.exchange, problem.uptake, free, bound,
-                                            plasma, dt)
-        free, surface = problem.operator.advance(free, dt, xp, problem.stable_step)
-        from_plasma = be.sum(moved.from_plasma) * volume
-        lymph, through = be.sum(moved.lymph) * volume, be.sum(surface) * volume
-        eliminated = be.sum(moved.eliminated) * volume
+        if plasma_key != (id(problem), systemic, rate_ia):   # else: the last step's plasma_end
+            plasma = problem.plasma_concentration(xp, systemic, rate_ia)
+        free, bound, amounts = advance_tissue(problem, free, bound, plasma, dt)
+        from_plasma, lymph, eliminated, through = (amount * volume for amount in amounts)
         budget.infused_ia += rate_ia * dt
         budget.infused_iv += rate_iv * dt
         budget.from_plasma += from_plasma
@@ -119,11 +122,12 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
         budget.tissue_eliminated += eliminated
         net_return = rate_ia + rate_iv + (lymph + through - from_plasma) / dt
         body, systemic_integral = advance_body(pk, body, dt, net_return)
+        plasma_key = (id(problem), body.concentration(pk), rate_ia)
+        plasma_end = problem.plasma_concentration(xp, body.concentration(pk), rate_ia)
         view = StepView(t0=t0, t1=t1, free=free, bound=bound, plasma_start=plasma,
-                        plasma_end=problem.plasma_concentration(xp, body.concentration(pk), rate_ia),
-                        body=body, systemic=body.concentration(pk),
+                        plasma_end=plasma_end, body=body, systemic=body.concentration(pk),
                         systemic_integral=systemic_integral, budget=budget,
-                        tissue_amount=be.sum(free + bound) * volume, problem=problem)
+                        tissue_amount=(be.sum(free) + be.sum(bound)) * volume, problem=problem)
         for observer in observers:
             observer(view)
         if checkpoint is not None:
@@ -132,5 +136,40 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
             log.info("t = %.0f of %.0f min (%d%%), c_sys %.3g kg/m³, budget error %.1e", t1 / 60,
                      step_ends[-1] / 60, 100 * number // len(step_ends), view.systemic,
                      budget.error(view.tissue_amount, body))
-        t0 = t1
+        t0, plasma = t1, plasma_end
     return free, bound, body, budget
+
+
+class _TissueAdvance:
+    """Steps 1 and 2: new (free, bound) and the amounts moved, summed over the voxels
+    [kg/m³ · voxels]: from plasma, to lymph, eliminated, out through the surface.
+
+    On the NumPy fast paths (``problem.fast_pointwise``) the new state is written into two
+    pairs of buffers used in turn, so that no step allocates (and page-faults in) full
+    arrays: an array an observer saw is overwritten two steps later.
+    """
+
+    def __init__(self, be):
+        self.be = be
+        self.spare = None      # buffers free for the next step (ours, not the caller's)
+        self.owned = False     # whether the current state is in our buffers
+
+    def __call__(self, problem, free, bound, plasma, dt: float):
+        be = self.be
+        if problem.fast_pointwise is None:
+            free, bound, moved = pointwise_step(problem.exchange, problem.uptake, free, bound,
+                                                plasma, dt)
+            moved = (be.sum(moved.from_plasma), be.sum(moved.lymph), be.sum(moved.eliminated))
+            self.spare, self.owned = None, False
+        else:
+            out = self.spare or (be.xp.empty(free.shape, free.dtype),
+                                 be.xp.empty(bound.shape, bound.dtype))
+            moved = problem.fast_pointwise.step(free, bound, plasma, dt, out)
+            self.spare = (free, bound) if self.owned else None
+            self.owned = True
+            free, bound = out
+        if problem.fast_transport is None:
+            free, surface = problem.operator.advance(free, dt, be.xp, problem.stable_step)
+            return free, bound, (*moved, be.sum(surface))
+        # ``free`` is new (ours or the pointwise step's): the transport may change it in place
+        return free, bound, (*moved, problem.fast_transport.advance(free, dt, problem.stable_step))
