@@ -116,7 +116,10 @@ class TissuePointwise:
         self.newton = None
         if uptake.kind == "saturable":
             self.newton = SaturableNewton(self.uptake, v_e[:self.uptake_cells])
+        self.eliminates = bool(np.any(elimination != 0))
         self._per_step: dict[float, tuple] = {}
+        self._work = [np.empty_like(inverse_ve) for _ in range(8)]
+        self._mean = np.zeros_like(inverse_ve)   # Ū, zero past the uptake voxels
 
     def _factors(self, dt: float) -> tuple:
         """(β, φ₂(−aΔt), δ, φ₂(−k_cΔt), β and β k_e on the uptake voxels) for one Δt."""
@@ -137,44 +140,68 @@ class TissuePointwise:
     def step(self, m, c, plasma, dt: float, out):
         """Write ``m, c`` after ``dt`` into ``out`` (two other full, contiguous arrays); return
         the amounts moved (from plasma, to lymph, eliminated) as float64 sums over the voxels
-        [kg/m³ · voxels]."""
+        [kg/m³ · voxels]. The 1-D temporaries live in buffers allocated once (a fresh array
+        of this size costs more in page faults than the arithmetic on it); ``take`` into them
+        with ``mode="clip"`` (the indices are valid), which NumPy does not buffer."""
         beta, phi2_m, delta, phi2_c, newton = self._factors(dt)
-        k_c = self.cell_elimination
-        m_t, c_t = np.take(m, self.index), np.take(c, self.index)
-        source = self.inflow * np.take(plasma, self.index)
-        loss_m = self.loss * m_t
-        m_lin = source - loss_m
+        k_c, index = self.cell_elimination, self.index
+        m_t, c_t, source, loss_m, m_lin, c_lin, work, free_integral = self._work
+        np.take(m, index, out=m_t, mode="clip")
+        np.take(c, index, out=c_t, mode="clip")
+        np.take(plasma, index, out=source, mode="clip")
+        source *= self.inflow                                  # (F_p E + J⁺) c_p
+        np.multiply(self.loss, m_t, out=loss_m)                # a m
+        np.subtract(source, loss_m, out=m_lin)
         m_lin *= beta
         m_lin += m_t
-        c_lin = c_t
-        if k_c != 0:   # (with k_c = 0 these terms add exact zeros)
-            lost_c = k_c * c_t
-            c_lin = c_t - lost_c * delta
-        if self.newton is not None:
-            n = self.uptake_cells
-            mean_uptake = self.newton.solve(m_lin[:n], *newton, c_lin[:n], delta)
-            if n < m_lin.size:
-                mean_uptake = np.concatenate([mean_uptake, np.zeros(m_lin.size - n, m_lin.dtype)])
+        if k_c != 0:   # (with k_c = 0 these terms are exact zeros)
+            np.multiply(k_c, c_t, out=work)
+            np.multiply(work, delta, out=c_lin)
+            np.subtract(c_t, c_lin, out=c_lin)
         else:
-            mean_uptake = self.uptake.step_mean(np, m_lin, beta, c_lin, delta)
-        free_integral = source - mean_uptake
+            np.copyto(c_lin, c_t)
+        mean_uptake = self._mean_uptake(m_lin, beta, c_lin, delta, newton)
+        np.subtract(source, mean_uptake, out=free_integral)
         free_integral -= loss_m
         free_integral *= dt
         free_integral *= dt
         free_integral *= phi2_m
-        free_integral += m_t * dt
-        mean_ce = free_integral * self.inverse_ve
+        np.multiply(m_t, dt, out=loss_m)
+        free_integral += loss_m                                # ∫m dt over the step
+        if k_c != 0:
+            np.subtract(mean_uptake, work, out=work)
+            work *= dt
+            work *= dt
+            work *= phi2_c
+            np.multiply(c_t, dt, out=c_t)
+            work += c_t                                        # ∫c dt over the step
+            eliminated = _total(self.elimination * free_integral + k_c * work)
+        else:
+            eliminated = _total(self.elimination * free_integral) if self.eliminates else 0.0
         m_new, c_new = out
         np.copyto(m_new, m)
         np.copyto(c_new, c)
-        m_new.reshape(-1)[self.index] = m_lin - beta * mean_uptake
-        c_new.reshape(-1)[self.index] = c_lin + delta * mean_uptake
+        np.multiply(beta, mean_uptake, out=m_t)
+        np.subtract(m_lin, m_t, out=m_t)
+        m_new.reshape(-1)[index] = m_t
+        np.multiply(delta, mean_uptake, out=m_t)
+        np.add(c_lin, m_t, out=m_t)
+        c_new.reshape(-1)[index] = m_t
+        mean_ce = np.multiply(free_integral, self.inverse_ve, out=free_integral)
         source *= dt
-        source -= self.returned * mean_ce
-        eliminated = self.elimination * free_integral
-        if k_c != 0:
-            eliminated += k_c * ((mean_uptake - lost_c) * dt * dt * phi2_c + c_t * dt)
-        return _total(source), _total(self.lymph * mean_ce), _total(eliminated)
+        np.multiply(self.returned, mean_ce, out=m_lin)
+        source -= m_lin
+        np.multiply(self.lymph, mean_ce, out=m_lin)
+        return _total(source), _total(m_lin), eliminated
+
+    def _mean_uptake(self, m_lin, beta, c_lin, delta, newton):
+        """Ū per gathered voxel (zero where inactive)."""
+        if self.newton is None:
+            return self.uptake.step_mean(np, m_lin, beta, c_lin, delta)
+        n = self.uptake_cells
+        mean_uptake = self._mean
+        self.newton.solve(m_lin[:n], *newton, c_lin[:n], delta, out=mean_uptake[:n])
+        return mean_uptake
 
 
 def _total(array) -> float:

@@ -37,6 +37,12 @@ class ClassMeans:
         """The tissue voxels of a full array, class by class (1-D)."""
         return self.backend.xp.take(array, self.tissue)
 
+    def gather_into(self, array, out):
+        """:meth:`gather` into ``out`` (NumPy: ``mode="clip"``, which it does not buffer)."""
+        if self.backend.xp is np:
+            return np.take(array, self.tissue, out=out, mode="clip")
+        return self.backend.xp.take(array, self.tissue, out=out)
+
     def gather_fixed(self, array):
         """:meth:`gather` of an array that stays the same between calls (computed once)."""
         if self._fixed[0] is not array:
@@ -79,6 +85,7 @@ class Exposure:
         self._auc = xp.zeros(cells, dtype=np.float64)
         self._cmax = xp.zeros(cells, dtype=np.float64)
         self._previous = xp.zeros(cells, dtype=domain.backend.dtype)
+        self._spare: list = []   # buffers of __call__ (the tissue one swaps with _previous)
         self.auc_systemic = 0.0
         self.cmax_class = {c: 0.0 for c in self.means.names}
         self.time_above = {c: 0.0 for c in self.means.names}
@@ -115,14 +122,24 @@ class Exposure:
         self._previous = self.means.gather(self.xp.asarray(full)).astype(dtype, copy=False)
 
     def __call__(self, view) -> None:
-        xp, gather = self.xp, self.means.gather
+        xp = self.xp
         dt = view.t1 - view.t0
         v_p = self.means.gather_fixed(view.problem.plasma_fraction)
-        start = v_p * gather(view.plasma_start) + self._previous
-        tissue = gather(view.free) + gather(view.bound)
-        end = v_p * gather(view.plasma_end) + tissue
-        self._auc += 0.5 * dt * (start + end)
-        xp.maximum(self._cmax, xp.maximum(start, end), out=self._cmax)
+        start, tissue, end, work = self._buffers(view, v_p)
+        self.means.gather_into(view.plasma_start, start)
+        start *= v_p
+        start += self._previous                        # C_t(t₀⁺)
+        self.means.gather_into(view.free, tissue)
+        self.means.gather_into(view.bound, work)
+        tissue += work                                 # m + c
+        self.means.gather_into(view.plasma_end, end)
+        end *= v_p
+        end += tissue                                  # C_t(t₁⁻)
+        xp.add(start, end, out=work)
+        work *= 0.5 * dt
+        self._auc += work
+        xp.maximum(start, end, out=work)
+        xp.maximum(self._cmax, work, out=self._cmax)
         self.auc_systemic += view.systemic_integral
         self.systemic_peak = max(self.systemic_peak, view.systemic)
         first, last = self.means.of_gathered(start), self.means.of_gathered(end)
@@ -134,7 +151,17 @@ class Exposure:
             amount *= self.domain.voxel_volume
             self.target_amount_peak = max(self.target_amount_peak, amount)
             self.target_amount_final = amount
-        self._previous = tissue
+        self._previous, self._spare[1] = tissue, self._previous
+
+    def _buffers(self, view, v_p) -> list:
+        """(start, tissue, end, scratch) on the tissue voxels, allocated once, in the dtype the
+        arithmetic on the step's arrays gives."""
+        dtype = self.xp.result_type(v_p, view.plasma_start, view.plasma_end, view.free,
+                                    view.bound, self._previous)
+        if not self._spare or self._spare[0].dtype != dtype:
+            self._spare = [self.xp.empty(self._previous.shape, dtype) for _ in range(4)]
+            self._previous = self._previous.astype(dtype)
+        return self._spare
 
 
 def _fraction_above(a: float, b: float, threshold: float) -> float:
@@ -155,6 +182,7 @@ class TimeSeries:
         self.pk = pk
         self.voxel_volume = domain.voxel_volume
         self.rows: list[dict] = []
+        self._buffers = None
 
     def __call__(self, view) -> None:
         body, budget = view.body, view.budget
@@ -162,9 +190,18 @@ class TimeSeries:
         backend = self.means.backend
         row = {"time_s": view.t1, "c_sys": view.systemic,
                "c_peripheral": body.peripheral / self.pk.peripheral_volume}
-        gather = self.means.gather
-        free, bound = gather(view.free), gather(view.bound)
-        total = self.means.gather_fixed(v_p) * gather(view.plasma_end) + free + bound
+        xp, cells = backend.xp, self.means.tissue
+        v_p = self.means.gather_fixed(v_p)
+        dtype = xp.result_type(v_p, view.plasma_end, view.free, view.bound)
+        if self._buffers is None or self._buffers[0].dtype != dtype:
+            self._buffers = [xp.empty(cells.shape, dtype) for _ in range(3)]
+        free, bound, total = self._buffers
+        self.means.gather_into(view.free, free)
+        self.means.gather_into(view.bound, bound)
+        self.means.gather_into(view.plasma_end, total)
+        total *= v_p
+        total += free
+        total += bound                                 # C_t = v_p c_p + m + c
         row.update({f"c_t_{c}": v for c, v in self.means.of_gathered(total).items()})
         row.update({
             "tissue_free_kg": backend.sum(free) * self.voxel_volume,

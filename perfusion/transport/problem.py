@@ -40,7 +40,9 @@ class TissueProblem:
         """c_p for a systemic concentration and an intra-arterial rate [kg/s]."""
         if arterial_rate == 0.0:
             return xp.full(self.territory.shape, systemic, dtype=self.territory.dtype)
-        return systemic + (arterial_rate / self.catheter_plasma_flow) * self.territory
+        # Python floats, so that c_p has the working dtype of θ (a NumPy float64 scalar would
+        # promote a float32 state to float64 through the pointwise step)
+        return float(systemic) + float(arterial_rate / self.catheter_plasma_flow) * self.territory
 
 
 def build_problem(domain, steady, drug, hematocrit: float) -> TissueProblem:

@@ -111,10 +111,10 @@ class SaturableNewton:
         self._buffers = [np.empty_like(v_e) for _ in range(10)]
         self._flags = [np.empty(v_e.shape, dtype=bool) for _ in range(2)]
 
-    def solve(self, m_l, m_s, m_s_k_e, c_l, c_s):
-        """Ū per active voxel (a fresh array) with ``Ū = U(m_l − m_s Ū, c_l + c_s Ū)``."""
+    def solve(self, m_l, m_s, m_s_k_e, c_l, c_s, out):
+        """Ū per active voxel, written into ``out``, with ``Ū = U(m_l − m_s Ū, c_l + c_s Ū)``."""
         if m_l.size == 0:
-            return np.zeros_like(m_l)
+            return out
         v_e, k_e, k_i, v_max = self.v_e, self.k_e, self.k_i, self.max_rate
         c_e, c, e, f, g, t, s, step, lo, hi = self._buffers
         below, above = self._flags
@@ -122,7 +122,8 @@ class SaturableNewton:
         np.negative(c_l, out=lo)
         np.divide(lo, c_s, out=lo)      # c₁ = 0: g < 0 there
         np.divide(m_l, m_s, out=hi)     # m₁ = 0: g > 0 there
-        u = np.zeros_like(m_l)
+        u = out
+        u[...] = 0
         for _ in range(NEWTON_ITERATIONS):
             np.multiply(m_s, u, out=t)
             np.subtract(m_l, t, out=t)
