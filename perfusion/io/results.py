@@ -79,8 +79,8 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
 
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez_compressed`` at zlib level ``ZLIB_LEVEL`` (NumPy's fixed level 6 costs
-    seconds on large runs); ``np.load`` reads it the same way."""
+    """``np.savez_compressed`` at zlib level ``ZLIB_LEVEL`` (NumPy's is fixed at 6);
+    ``np.load`` reads it the same way."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZLIB_LEVEL) as archive:
         for name, array in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:

