@@ -43,7 +43,8 @@ import scipy.sparse as sp  # noqa: E402
 import scipy.sparse.linalg as sla  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_tree import FLOW, H, MMHG, P_ROOT, P_TERM, build_phantom, machine  # noqa: E402
+from bench_common import machine  # noqa: E402
+from bench_tree import FLOW, H, MMHG, P_ROOT, P_TERM, build_phantom  # noqa: E402
 
 from perfusion.backend import make_backend  # noqa: E402
 from perfusion.solvers.cg import conjugate_gradient  # noqa: E402
@@ -198,7 +199,7 @@ def main(argv=None) -> int:
                                                                    1e6],
                         help="conductance scales for an untimed sweep of our iterations")
     args = parser.parse_args(argv)
-    info = machine()
+    info = machine(pyamg=pyamg.__version__)
     phantom = build_phantom()
     mask = phantom["mask"]
     beta = phantom["demand"] / 6000 / (50 * MMHG)

@@ -44,19 +44,18 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import time
 import tracemalloc
 
 import numpy as np
 import pyamg
-import scipy
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 from scipy.ndimage import binary_erosion, gaussian_filter
+
+from bench_common import machine
 
 from perfusion.backend import make_backend
 from perfusion.solvers.cg import conjugate_gradient
@@ -271,20 +270,6 @@ def bench_size(n: int, seed: int, repeat: int, memory: bool, skipped: dict) -> l
     return rows
 
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu,
-            "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "pyamg": pyamg.__version__,
-            "backend": "numpy float64", "load_average_1min": os.getloadavg()[0]}
-
-
 def markdown(rows: list[dict]) -> str:
     lines = ["| n³ | method | setup s | solve s | total s | iterations | true rel. residual "
              "| ≤1e-8 | diff. from ours | ratio (peer/ours) | CPU s | peak MiB (tracemalloc) "
@@ -316,7 +301,7 @@ def main(argv=None) -> int:
         import fipy  # noqa: F401, PLC0415
     except ImportError as exc:
         skipped["FiPy LinearCGSolver"] = f"not importable ({exc})"
-    info = machine()
+    info = machine(pyamg=pyamg.__version__)
     print(f"# Pressure solve benchmark — {info['date']}\n\n{info['cpu']}, {info['cores']} cores; "
           f"Python {info['python']}, NumPy {info['numpy']}, SciPy {info['scipy']}, "
           f"PyAMG {info['pyamg']}; ours on backend {info['backend']}; tolerance {TOLERANCE:g}; "

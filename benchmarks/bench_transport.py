@@ -53,15 +53,14 @@ Run from the repository root (needs ``pip install fipy``)::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
-import platform
 import time
 
 import numpy as np
-import scipy
+
+from bench_common import machine
 
 from perfusion.transport.exchange import ExchangeCoefficients, pointwise_step
 from perfusion.transport.operator import TransportOperator
@@ -237,22 +236,12 @@ def bench(problem, methods, repeat: int) -> list[dict]:
     return rows
 
 
-def machine() -> dict:
+def machine_info() -> dict:
     import fipy  # noqa: PLC0415
     from fipy.solvers import DefaultSolver, solver_suite  # noqa: PLC0415
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu,
-            "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "fipy": fipy.__version__,
-            "fipy_suite": solver_suite, "fipy_default_solver": DefaultSolver.__name__,
-            "backend": "numpy float64", "load_average_1min": os.getloadavg()[0]}
+    return machine(fipy=fipy.__version__, fipy_suite=solver_suite,
+                   fipy_default_solver=DefaultSolver.__name__)
 
 
 def markdown(rows: list[dict]) -> str:
@@ -291,7 +280,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"FiPy is needed: .venv/bin/python -m pip install fipy ({exc})")
     problem = build_problem()
     checks = check_problem(problem)
-    info = machine()
+    info = machine_info()
     print(f"# Transport benchmark — {info['date']}\n\n{info['cpu']}, {info['cores']} cores; "
           f"Python {info['python']}, NumPy {info['numpy']}, SciPy {info['scipy']}, "
           f"FiPy {info['fipy']} (suite {info['fipy_suite']}, default solver "

@@ -26,16 +26,15 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import time
 
 import numpy as np
-import scipy
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
+
+from bench_common import machine
 
 from perfusion.vascular.generate import fitted_murray_exponent, generate_tree
 
@@ -101,20 +100,6 @@ def check_tree(tree, phantom) -> dict:
             "root_radius_mm": float(tree.radii[0] * 1e3),
             "min_radius_um": float(tree.radii.min() * 1e6),
             "tumour_to_normal_density": float(density_ratio)}
-
-
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu,
-            "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "backend": "numpy float64",
-            "load_average_1min": os.getloadavg()[0]}
 
 
 def markdown(rows: list[dict], gamma: float) -> str:
