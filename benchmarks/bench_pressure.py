@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 import tracemalloc
 
@@ -55,11 +56,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 from scipy.ndimage import binary_erosion, gaussian_filter
 
-from bench_common import machine
-
 from perfusion.backend import make_backend
 from perfusion.solvers.cg import conjugate_gradient
 from perfusion.solvers.stencil import masked_stencil
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as script or -m
+from bench_common import machine  # noqa: E402
 
 TOLERANCE = 1e-8
 AGREEMENT = 1e-6  # ‖x − x_ours‖/‖x_ours‖; both residuals ≤ 1e-8, κ(A) here is ~1e3–1e4

@@ -56,15 +56,17 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np
 
-from bench_common import machine
-
 from perfusion.transport.exchange import ExchangeCoefficients, pointwise_step
 from perfusion.transport.operator import TransportOperator
 from perfusion.transport.uptake import UptakeModel
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as script or -m
+from bench_common import machine  # noqa: E402
 
 N, SPACING = 64, 5e-4                       # cells per axis, m
 VE, DIFFUSIVITY = 0.3, 1.6e-10              # -, m²/s

@@ -28,15 +28,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from bench_common import machine
-
 from perfusion.vascular.generate import fitted_murray_exponent, generate_tree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as script or -m
+from bench_common import machine  # noqa: E402
 
 H = 2e-3
 SHAPE = (94, 74, 60)
