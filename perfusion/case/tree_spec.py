@@ -19,7 +19,7 @@ Pressure = Quantity("Pa")
 class TreeSpec(Strict):
     source: Literal["generated", "centerlines", "mask"] = Field(
         description="generated (CCO inside the tissue), centerlines (.vtp/.vtk with radii) or "
-        "mask (a vessel label image, skeletonised).")
+        "mask (a vessel label image, centre-lines traced through it).")
     path: Optional[str] = Field(None, description="Centre-line or mask file, relative to the case.")
     root: Optional[Position] = Field(
         None, description="Root position (grid frame): where a generated tree starts; for loaded "
