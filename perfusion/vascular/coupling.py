@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from ..solvers.cg import SolveReport
+from ..solvers.cg import FLOAT32_TOLERANCE, SolveReport
 from ..solvers.multigrid import build_multigrid, cycle_name
 from ..solvers.stencil import Stencil
 from .coarse import coarse_factor
@@ -203,6 +203,8 @@ def solve_coupled(system: CoupledSystem, *, name: str, tolerance: float, max_ite
     """Conjugate gradients on ``system`` to ``‖b − Kx‖ ≤ tolerance Q_in`` (every entry of the
     residual is a flow; ``Q_in`` the inflow); ``x0`` an earlier :class:`CoupledFlow`."""
     be, xp = system.backend, system.backend.xp
+    if np.dtype(be.dtype) == np.float32 and tolerance < FLOAT32_TOLERANCE:
+        tolerance = FLOAT32_TOLERANCE      # as conjugate_gradient: float32 cannot reach less
     started = time.perf_counter()
     precondition = system.preconditioner(cycle, smoothing_steps)
     method = f"mg-cg {cycle_name(cycle, smoothing_steps)} + kernel/tree coarse LU"

@@ -230,3 +230,14 @@ def test_streaming_keeps_the_drug_flux_and_shifts_it_to_dominant_branches():
     assert max(weights.values()) > 1.05 and min(weights.values()) < 0.95
     assert all(w == pytest.approx(1.0) for w in mixed.catheter.inlet_weights.values())
     assert streaming.catheter.summary()["transit_s"]["max"] < 5.0
+
+
+def test_float32_tree_supply_agrees_with_float64():
+    case = case_from_dict(tree_case())
+    flows = {}
+    for precision in ("float64", "float32"):
+        domain = build_domain(case, make_backend("numpy", precision))
+        supply = solve_steady(case, domain).supplies["hepatic_artery"]
+        assert supply.conservation_error < (1e-8 if precision == "float64" else 1e-5)
+        flows[precision] = supply.tree_flow.terminal_flow
+    assert np.abs(flows["float32"] - flows["float64"]).max() <= 1e-4 * flows["float64"].max()
