@@ -100,3 +100,26 @@ def test_render_of_a_folder_that_is_not_a_result(tmp_path):
 
     done = CliRunner().invoke(main, ["render", str(tmp_path)])
     assert done.exit_code == 1 and "not a complete perfusion results directory" in done.output
+
+
+def test_scene_draws_the_arterial_tree(tmp_path):
+    """A tree supply's vessels appear as tubes: removing the tree file changes the picture."""
+    import shutil
+
+    import imageio.v3 as iio
+
+    from perfusion.render.data import load_results
+    from perfusion.render.scene import scene_figure
+
+    raw = {**LIVER, "supplies": [{"name": "hepatic_artery", "tree": {
+        "source": "generated", "root": ["48 mm", "6 mm", "40 mm"], "inflow": "65 mL/min",
+        "pressure": "100 mmHg", "terminals": 40, "kernel_radius": "6 mm"}}, LIVER["supplies"][1]],
+        "catheter": {"supply": "hepatic_artery", "feeds": "tumor"}}
+    directory = run_case(case_from_dict(raw), tmp_path / "out", backend="numpy").directory
+    with_tree = iio.imread(scene_figure(load_results(directory), tmp_path / "a.png"))[..., :3]
+    bare = tmp_path / "bare"
+    shutil.copytree(directory, bare)
+    (bare / "fields" / "tree_hepatic_artery.vtp").unlink()
+    without = iio.imread(scene_figure(load_results(bare), tmp_path / "b.png"))[..., :3]
+    changed = np.abs(with_tree.astype(float) - without).sum(axis=2) > 30
+    assert changed.mean() > 0.01
