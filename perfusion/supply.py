@@ -86,7 +86,8 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
     else:
         from .vascular.feed import tree_feed
 
-        feed, inlets = tree_feed(case, domain, index, vascular, targets, venous_pressure), []
+        feed, inlets, source = tree_feed(case, domain, index, vascular, targets,
+                                         venous_pressure), [], None
     conductivity = spec.conductivity or SUPPLY_DEFAULTS["conductivity"].value
     mask = xp.asarray(vascular)
     k_field = xp.where(mask, be.asarray(conductivity), 0)
@@ -100,14 +101,8 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
         beta_now = {**beta, **{c: factors[c] * targets[c] / drop for c in calibrated}}
         beta_field = domain.class_field(beta_now)
         stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
-        if feed is None:
-            state, report = conjugate_gradient(
-                stencil, source, be, name=f"supply {spec.name}", tolerance=tolerance,
-                max_iterations=solver.max_iterations, x0=start, **solver.preconditioning())
-            phi = state
-        else:
-            state = feed.solve(stencil, domain, tolerance=tolerance, solver=solver, x0=start)
-            phi, report = state.phi, state.report
+        state, phi, report = _solve(stencil, domain, solver, f"supply {spec.name}", tolerance,
+                                    feed, source, start)
         reports.append(report)
         return beta_now, stencil, state, phi, xp.where(mask, beta_field * phi, 0)
 
@@ -134,8 +129,7 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
         log.warning("supply %s: calibration stopped after %d steps with class means %.1f%% "
                     "off their targets' pattern", spec.name, steps, 100 * off)
     if feed is not None:
-        inlets = feed.inlets(state)
-        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
+        inlets, source = _tree_inlets(feed, state, domain)
     inflow = sum(inlet.flow for inlet in inlets)
     delivered = be.sum(perfusion) * domain.voxel_volume
     calibration = _calibration_summary(domain, spec.name, targets, direct, perfusion, inflow,
@@ -147,6 +141,26 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
         conductivity=conductivity, inflow=inflow,
         conservation_error=abs(delivered - inflow) / inflow, calibration=calibration,
         reports=tuple(reports))
+
+
+def _solve(stencil, domain, solver, name, tolerance, feed, source, start, segment_scale=None):
+    """One solve of the supply operator ``stencil``: with a fixed ``source`` (point inlets) or
+    coupled to the ``feed``'s tree. Returns (state to restart from, φ, report)."""
+    if feed is None:
+        phi, report = conjugate_gradient(stencil, source, domain.backend, name=name,
+                                         tolerance=tolerance, max_iterations=solver.max_iterations,
+                                         x0=start, **solver.preconditioning())
+        return phi, phi, report
+    state = feed.solve(stencil, domain, name=name, tolerance=tolerance, solver=solver, x0=start,
+                       segment_scale=segment_scale)
+    return state, state.phi, state.report
+
+
+def _tree_inlets(feed, state, domain) -> tuple[tuple[Inlet, ...], object]:
+    """The tree's terminals as inlets with their solved flows, and their source density."""
+    inlets = tuple(feed.inlets(state))
+    return inlets, domain.backend.asarray(source_density(inlets, domain.shape,
+                                                         domain.voxel_volume))
 
 
 def _renormalised(factors: dict, targets: dict, volumes: dict) -> dict:
@@ -194,22 +208,18 @@ def rescaled_supply(case, domain: Domain, supply: SupplyField, scale, inlet_flow
     k_field = xp.where(mask, supply.conductivity * scale, 0)
     beta_field = domain.class_field(supply.beta) * scale
     stencil = masked_stencil(k_field, beta_field, mask, domain.spacing)
-    name = f"supply {supply.name} (embolised)"
-    if supply.feed is None:
+    name, feed = f"supply {supply.name} (embolised)", supply.feed
+    if feed is None:
         inlets = tuple(replace(i, flow=inlet_flows.get(i.name, i.flow)) for i in supply.inlets)
         source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
-        phi, report = conjugate_gradient(
-            stencil, source, be, name=name, tolerance=case.solver.tolerance,
-            max_iterations=case.solver.max_iterations, x0=supply.pressure - venous_pressure,
-            **case.solver.preconditioning())
-        tree_flow = None
+        start = supply.pressure - venous_pressure
     else:
-        tree_flow = supply.feed.solve(stencil, domain, tolerance=case.solver.tolerance,
-                                      solver=case.solver, x0=supply.tree_flow,
-                                      segment_scale=segment_scale)
-        phi, report = tree_flow.phi, tree_flow.report
-        inlets = tuple(supply.feed.inlets(tree_flow))
-        source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))
+        source, start = None, supply.tree_flow
+    state, phi, report = _solve(stencil, domain, case.solver, name, case.solver.tolerance, feed,
+                                source, start, segment_scale)
+    tree_flow = None
+    if feed is not None:
+        tree_flow, (inlets, source) = state, _tree_inlets(feed, state, domain)
     perfusion = xp.where(mask, beta_field * phi, 0)
     inflow = sum(inlet.flow for inlet in inlets)
     delivered = be.sum(perfusion) * domain.voxel_volume

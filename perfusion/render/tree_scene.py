@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..library import M3_S_TO_ML_MIN
+
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
-M3_S_TO_ML_MIN = 6e7
 
 
 def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..case.checks import KeyedCaseError
+from ..library import M3_S_TO_ML_MIN
+from .feed import terminal_name
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class CatheterPlacement:
             return {"supply": self.supply, "inlets": list(self.inlets)}
         reached = self.transit[np.isfinite(self.transit)]
         return {"supply": self.supply, "segment": self.segment, "terminals": len(self.inlets),
-                "vessel_flow_ml_min": self.flow * 6e7, "class_inflow_share": self.class_share,
+                "vessel_flow_ml_min": self.flow * M3_S_TO_ML_MIN, "class_inflow_share": self.class_share,
                 "streaming_exponent": self.streaming_exponent,
                 "transit_s": {"max": float(reached.max()), "median": float(np.median(reached))}}
 
@@ -106,8 +108,6 @@ def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
 def drug_split(tree, segment_flow, segment: int, exponent: float):
     """(drug share ``d_s`` per segment (0 outside the subtree), ``{inlet: a_t}``, transit
     time ``τ_s`` per segment (∞ outside)) below the catheter in ``segment``."""
-    from .feed import terminal_name
-
     flow = np.maximum(segment_flow, 0.0)
     share = np.zeros(len(tree.segments))
     transit = np.full(len(tree.segments), np.inf)
@@ -143,4 +143,4 @@ def _class_inflow(supply, domain, class_name: str) -> np.ndarray:
 
 
 def _root_total(tree, through: np.ndarray) -> float:
-    return float(through[np.isin(tree.segments[:, 0], tree.roots)].sum())
+    return float(through[tree.root_segments].sum())

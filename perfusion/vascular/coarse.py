@@ -19,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def coarse_factor(system):
-    """Sparse LU of ``K_c`` (free tree nodes only) for ``system`` (a ``CoupledSystem``)."""
+def coarse_factor(system, tree_block):
+    """Sparse LU of ``K_c`` (free tree nodes only) for ``system`` (a ``CoupledSystem``) with
+    its tree block ``L + EᵀGE`` (``system.tree_matrix()``)."""
     from scipy import sparse
     from scipy.sparse.linalg import splu
 
@@ -31,8 +32,6 @@ def coarse_factor(system):
     overlap = (w @ w.T).tocsr()
     kernel_block = system.volume * _kernel_operator(system, w) + overlap @ g @ overlap
     cross = -(overlap @ g @ incidence)
-    tree_block = (system.laplacian[system.free][:, system.free]
-                  + incidence.T @ g @ incidence)
     matrix = sparse.bmat([[kernel_block, cross], [cross.T, tree_block]], format="csc")
     return splu(matrix)
 

@@ -19,8 +19,9 @@ segments:
 (p_P − w_t·φ)²``). With a root *pressure* instead of a flow, ``p_R`` is fixed and moves to
 the right-hand side. It is solved by conjugate gradients with a balancing preconditioner:
 one multigrid cycle on ``V A`` and an exact tree solve, balanced by an exact solve on the
-coarse space of the kernels and the tree nodes (``perfusion.vascular.coarse``). Conservation holds to the solver tolerance: the root inflow is
-``Σ_t Q_t`` (Kirchhoff) and ``∫ β φ dV = Σ_t Q_t`` (the 3D rows).
+coarse space of the kernels and the tree nodes (``perfusion.vascular.coarse``).
+Conservation holds to the solver tolerance: the root inflow is ``Σ_t Q_t`` (Kirchhoff) and
+``∫ β φ dV = Σ_t Q_t`` (the 3D rows).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from ..solvers.cg import FLOAT32_TOLERANCE, SolveReport
 from ..solvers.multigrid import build_multigrid, cycle_name
 from ..solvers.stencil import Stencil
 from .coarse import coarse_factor
+from .network import tree_laplacian
 from .terminals import TerminalKernels
 from .tree import VascularTree
 
@@ -73,7 +75,7 @@ class CoupledSystem:
                                             kernels.count)
         self.k_terminal = xp.asarray(kernels.terminal)
         self.k_index = xp.asarray(box_index)
-        self.k_weight = be_array(backend, kernels.weight)
+        self.k_weight = backend.asarray(kernels.weight)
         self.count = kernels.count
         g = self.conductance = np.asarray(conductance, dtype=np.float64)
         super_node = self.super_node = np.arange(len(tree.points))
@@ -83,7 +85,8 @@ class CoupledSystem:
         self.parent = super_node[tree.segments[terminal_segments, 0]]   # E
         self.g_terminal = g[terminal_segments]                          # G
         inner = np.setdiff1d(np.arange(len(tree.segments)), terminal_segments)
-        self.laplacian = _laplacian(super_node[tree.segments[inner]], g[inner], len(tree.points))
+        self.laplacian = tree_laplacian(super_node[tree.segments[inner]], g[inner],
+                                        len(tree.points))
         nodes = np.zeros(len(tree.points), dtype=bool)
         nodes[super_node[tree.segments[inner].ravel()]] = True
         nodes[self.parent] = True
@@ -112,12 +115,16 @@ class CoupledSystem:
                              minlength=self.count)
         return self.backend.to_host(values).astype(np.float64)
 
-    def _apply_full(self, x3, pressure):
+    def spread(self, values, like):
+        """``Wᵀ y``: per-terminal ``values`` (host) spread over their kernels, shaped ``like``."""
         xp = self.backend.xp
+        spread = xp.bincount(self.k_index, minlength=like.size,
+                             weights=self.k_weight * xp.asarray(values)[self.k_terminal])
+        return spread.reshape(like.shape).astype(like.dtype)
+
+    def _apply_full(self, x3, pressure):
         y = self.g_terminal * (self.kernel_mean(x3) - pressure[self.parent])    # −Q_t
-        spread = xp.bincount(self.k_index, weights=self.k_weight * xp.asarray(y)[self.k_terminal],
-                             minlength=x3.size).reshape(x3.shape)
-        out3 = self.volume * self.inner.apply(x3) + spread.astype(x3.dtype)
+        out3 = self.volume * self.inner.apply(x3) + self.spread(y, x3)
         outt = self.laplacian @ pressure - np.bincount(self.parent, weights=y,
                                                       minlength=len(pressure))
         return out3, outt
@@ -134,6 +141,13 @@ class CoupledSystem:
         pressure[self.free] = free_values
         return pressure
 
+    def tree_matrix(self):
+        """``L + EᵀGE`` on the free tree nodes (CSC): the tree block of the operator."""
+        from scipy.sparse import diags
+
+        diagonal = np.bincount(self.parent, weights=self.g_terminal, minlength=len(self.fixed))
+        return (self.laplacian + diags(diagonal)).tocsc()[self.free][:, self.free].tocsc()
+
     def kernel_matrix(self):
         """``W`` as a host sparse matrix (terminals × box voxels)."""
         from scipy import sparse
@@ -146,21 +160,17 @@ class CoupledSystem:
         """The balancing preconditioner ``B = P M Pᵀ + C`` with the coarse solve
         ``C = Z K_c⁻¹ Zᵀ``, ``P = I − C K`` and ``M`` one multigrid cycle on ``V A`` for the
         grid and ``(L + EᵀGE)⁻¹`` for the tree (``perfusion.vascular.coarse``)."""
-        from scipy.sparse import diags
         from scipy.sparse.linalg import splu
 
-        xp = self.backend.xp
         grid = build_multigrid(self.inner, self.backend, cycle=cycle,
                                smoothing_steps=smoothing_steps)
-        coarse = coarse_factor(self)
-        diagonal = np.bincount(self.parent, weights=self.g_terminal, minlength=len(self.fixed))
-        tree = splu((self.laplacian + diags(diagonal)).tocsc()[self.free][:, self.free].tocsc())
+        tree_block = self.tree_matrix()
+        coarse = coarse_factor(self, tree_block)
+        tree = splu(tree_block)
 
         def correction(r):
             y = coarse.solve(np.concatenate([self.kernel_mean(r[0]), r[1]]))
-            spread = xp.bincount(self.k_index, minlength=r[0].size,
-                                 weights=self.k_weight * xp.asarray(y[:self.count])[self.k_terminal])
-            return spread.reshape(r[0].shape).astype(r[0].dtype), y[self.count:]
+            return self.spread(y[:self.count], r[0]), y[self.count:]
 
         def apply(r):
             y = correction(r)
@@ -171,20 +181,6 @@ class CoupledSystem:
             return z[0] - c[0] + y[0], z[1] - c[1] + y[1]
 
         return apply
-
-
-def be_array(backend, values):
-    """Host float64 values on the backend in its working precision."""
-    return backend.asarray(np.asarray(values, dtype=np.float64))
-
-
-def _laplacian(edges, g, n):
-    from scipy import sparse
-
-    u, d = edges[:, 0], edges[:, 1]
-    return sparse.coo_matrix((np.concatenate([g, g, -g, -g]),
-                              (np.concatenate([u, d, u, d]), np.concatenate([u, d, d, u]))),
-                             shape=(n, n)).tocsr()
 
 
 def _kernel_box(stencil, kernels, shape):
@@ -221,6 +217,7 @@ def solve_coupled(system: CoupledSystem, *, name: str, tolerance: float, max_ite
              x0.unknowns.copy())
         kx = system.apply(x)
         r = (b[0] - kx[0], b[1] - kx[1])
+
     def scale():  # every residual entry is a flow [m³/s]: measure it against the inflow
         return system.root_flow if system.root_flow is not None else abs(system.inflow(x)) or 1.0
 
@@ -260,7 +257,7 @@ def _solution(system: CoupledSystem, x, report) -> CoupledFlow:
     node_pressure[tree.terminals] = mean
     flow = system.conductance * (node_pressure[tree.segments[:, 0]]
                                  - node_pressure[tree.segments[:, 1]])
-    inflow = float(flow[np.isin(tree.segments[:, 0], tree.roots)].sum())
+    inflow = float(flow[tree.root_segments].sum())
     return CoupledFlow(phi=phi, node_pressure=node_pressure, segment_flow=flow,
                        terminal_flow=terminal_flow, inflow=inflow, report=report,
                        unknowns=np.asarray(x[1]).copy())

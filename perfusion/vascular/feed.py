@@ -12,7 +12,7 @@ tree supply as one with many inlets.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,16 +38,15 @@ class TreeFeed:
     kernels: TerminalKernels
     root_flow: float | None
     root_pressure: float | None       # relative to p_ven
-    key: str = field(default="", repr=False)
 
-    def solve(self, stencil, domain, *, tolerance, solver, x0=None,
+    def solve(self, stencil, domain, *, name, tolerance, solver, x0=None,
               segment_scale=None) -> CoupledFlow:
         """The coupled solve on ``stencil``; ``segment_scale`` multiplies the conductances."""
         g = self.conductance if segment_scale is None else self.conductance * segment_scale
         system = CoupledSystem(stencil, self.tree, g, self.kernels, domain.backend,
                                domain.voxel_volume, root_flow=self.root_flow,
                                root_pressure=self.root_pressure)
-        return solve_coupled(system, name=f"supply {self.supply} (tree)", tolerance=tolerance,
+        return solve_coupled(system, name=f"{name} (tree)", tolerance=tolerance,
                              max_iterations=solver.max_iterations, x0=x0, cycle=solver.cycle,
                              smoothing_steps=solver.smoothing_steps)
 
@@ -77,7 +76,7 @@ def tree_feed(case, domain, index: int, vascular: np.ndarray, targets: dict,
     """The :class:`TreeFeed` of supply ``index`` (its ``tree`` table) on ``domain``."""
     supply = case.supplies[index]
     spec, key = supply.tree, f"supplies.{index}.tree"
-    tree = _build_tree(case, domain, supply, spec, key, vascular, targets, venous_pressure)
+    tree = _build_tree(domain, supply, spec, key, vascular, targets, venous_pressure)
     radius = spec.kernel_radius or SUPPLY_DEFAULTS["inlet_radius"].value
     if spec.outside == "prune":
         tree = _prune_outside(tree, radius, vascular, domain.spacing, key)
@@ -90,10 +89,10 @@ def tree_feed(case, domain, index: int, vascular: np.ndarray, targets: dict,
     return TreeFeed(supply=supply.name, tree=tree,
                     conductance=conductances(tree, viscosity, hematocrit), kernels=kernels,
                     root_flow=spec.inflow if by_flow else None,
-                    root_pressure=None if by_flow else spec.pressure - venous_pressure, key=key)
+                    root_pressure=None if by_flow else spec.pressure - venous_pressure)
 
 
-def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> VascularTree:
+def _build_tree(domain, supply, spec, key, vascular, targets, venous) -> VascularTree:
     name = supply.name
     if spec.source == "generated":
         from .generate import generate_tree
@@ -109,7 +108,7 @@ def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> V
                                  seed=spec.seed, murray_exponent=spec.murray_exponent, name=name)
         except TreeError as exc:
             raise TreeError(f"{key}: {str(exc).removeprefix('generate_tree: ')}") from None
-    path = _case_path(case, spec.path, key)
+    path = _existing_path(spec.path, key)
     try:
         if spec.source == "centerlines":
             from .centerlines import load_centerlines
@@ -132,7 +131,7 @@ def _build_tree(case, domain, supply, spec, key, vascular, targets, venous) -> V
     return tree
 
 
-def _case_path(case, path: str, key: str) -> Path:
+def _existing_path(path: str, key: str) -> Path:
     """The tree file (the loader made case paths absolute; a dict case may give any path)."""
     full = Path(path).expanduser()
     if not full.exists():

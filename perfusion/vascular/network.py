@@ -70,7 +70,19 @@ class TreeFlow:
 
     def inflow(self, tree: VascularTree) -> float:
         """Total flow entering at the roots."""
-        return float(self.flow[np.isin(tree.segments[:, 0], tree.roots)].sum())
+        return float(self.flow[tree.root_segments].sum())
+
+
+def tree_laplacian(edges, conductance, n: int):
+    """The weighted graph Laplacian (CSR, ``n`` × ``n``) of ``edges`` (m, 2) with
+    conductances ``g``: row ``i`` gives ``Σ_j g_ij (p_i − p_j)``, the flow out of node ``i``."""
+    from scipy import sparse
+
+    u, d = edges[:, 0], edges[:, 1]
+    g = np.asarray(conductance, dtype=np.float64)
+    return sparse.coo_matrix((np.concatenate([g, g, -g, -g]),
+                              (np.concatenate([u, d, u, d]), np.concatenate([u, d, d, u]))),
+                             shape=(n, n)).tocsr()
 
 
 def solve_tree_flow(tree: VascularTree, conductance, terminal_pressure, *,
@@ -78,7 +90,6 @@ def solve_tree_flow(tree: VascularTree, conductance, terminal_pressure, *,
     """Kirchhoff flow with the terminals at ``terminal_pressure`` (scalar or per terminal)
     and either every root at ``root_pressure`` or the roots at one common pressure with
     total inflow ``root_flow``."""
-    from scipy import sparse
     from scipy.sparse.linalg import spsolve
 
     if (root_pressure is None) == (root_flow is None):
@@ -95,15 +106,13 @@ def solve_tree_flow(tree: VascularTree, conductance, terminal_pressure, *,
         value[roots] = root_pressure
     else:
         node[roots] = roots[0]                     # one shared pressure for all roots
-    u, d = node[tree.segments[:, 0]], node[tree.segments[:, 1]]
+    edges = node[tree.segments]
     g = np.asarray(conductance, dtype=np.float64)
-    laplacian = sparse.coo_matrix(
-        (np.concatenate([g, g, -g, -g]), (np.concatenate([u, d, u, d]), np.concatenate([u, d, d, u]))),
-        shape=(n, n)).tocsr()
+    laplacian = tree_laplacian(edges, g, n)
     rhs = np.zeros(n)
     if root_flow is not None:
         rhs[roots[0]] = root_flow
-    free = np.flatnonzero(~fixed & (np.bincount(np.concatenate([u, d]), minlength=n) > 0))
+    free = np.flatnonzero(~fixed & (np.bincount(edges.ravel(), minlength=n) > 0))
     rhs -= laplacian @ value
     pressure = value.copy()
     if free.size:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..library import M3_S_TO_ML_MIN, MMHG
 from .tree import TreeError
-
-M3_S_TO_ML_MIN = 6e7
 
 
 def tree_metrics(steady, domain) -> dict:
@@ -35,7 +34,7 @@ def tree_metrics(steady, domain) -> dict:
             "conservation_relative_error": max(abs(terminals - flow.inflow),
                                                abs(delivered - flow.inflow)) / flow.inflow,
             "root_pressure_mmhg": (float(flow.node_pressure[tree.roots[0]])
-                                   + steady.venous_pressure) / 133.322,
+                                   + steady.venous_pressure) / MMHG,
             "solve": flow.report.summary(),
         }
     metrics = {"trees": trees} if trees else {}

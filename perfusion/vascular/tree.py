@@ -8,13 +8,15 @@ leaves into the tissue there). Segment length ``L_s = |x_d − x_u|``. Segments 
 in topological order (every segment after the one feeding it), so flows accumulate by one
 reverse pass and pressures by one forward pass.
 
-Loaders give undirected edges; :meth:`VascularTree.from_edges` orients them away from
+Derived arrays (lengths, roots, terminals, …) are computed once per tree. Loaders give
+undirected edges; :meth:`VascularTree.from_edges` orients them away from
 the chosen root(s) and rejects cycles and pieces not connected to a root.
 """
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -137,24 +139,29 @@ class VascularTree:
                             "coincide); merge the nodes")
 
     # --- topology -------------------------------------------------------------------------
-    @property
+    @cached_property
     def lengths(self) -> np.ndarray:
         """Segment lengths ``L_s`` [m]."""
         return np.linalg.norm(self.points[self.segments[:, 1]] - self.points[self.segments[:, 0]],
                               axis=1)
 
-    @property
+    @cached_property
     def roots(self) -> np.ndarray:
         """Nodes without an upstream segment, that have a downstream one."""
         return np.setdiff1d(np.flatnonzero(self.parent < 0), self._isolated())
 
-    @property
+    @cached_property
     def terminals(self) -> np.ndarray:
         """Nodes without downstream segments (where blood leaves into the tissue)."""
         outgoing = np.bincount(self.segments[:, 0], minlength=len(self.points))
         return np.flatnonzero((outgoing == 0) & (self.parent >= 0))
 
-    @property
+    @cached_property
+    def root_segments(self) -> np.ndarray:
+        """The segments leaving a root (their flows sum to the inflow)."""
+        return np.flatnonzero(np.isin(self.segments[:, 0], self.roots))
+
+    @cached_property
     def terminal_segments(self) -> np.ndarray:
         """The segment ending at each terminal (same order as :attr:`terminals`)."""
         return self.parent[self.terminals]
