@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,23 +110,30 @@ def _checkpointer(case, be, output_dir, every, resume):
     return Checkpointer(checkpoint_dir(output_dir), every, fingerprint(case, be), resume=resume)
 
 
+@contextmanager
+def _naming_the_file(case: Case):
+    """Errors that name a key (geometry, or a key only the solved fields can check) get the
+    case file in front."""
+    try:
+        yield
+    except GeometryError as exc:
+        raise GeometryError(f"{case_source(case)}: {exc}") from None
+    except KeyedCaseError as exc:
+        raise CaseError(f"{case_source(case)}: {exc}") from None
+
+
 def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResult:
     """The stages of :func:`run_case` (its own frame, so an error can release the arrays)."""
     timings = {}
     start = time.perf_counter()
-    try:
+    with _naming_the_file(case):
         domain = build_domain(case, be)
         timings["domain"] = time.perf_counter() - start
         steady = solve_steady(case, domain)
         timings["steady"] = time.perf_counter() - start - sum(timings.values())
-    except GeometryError as exc:  # these name the key; add the file
-        raise GeometryError(f"{case_source(case)}: {exc}") from None
-    except KeyedCaseError as exc:  # a key whose value only the solved fields can check
-        raise CaseError(f"{case_source(case)}: {exc}") from None
-    drug = None
-    if case.infusion:
-        drug = run_drug(case, domain, steady, checkpoint)
-        timings["drug"] = time.perf_counter() - start - sum(timings.values())
+        drug = run_drug(case, domain, steady, checkpoint) if case.infusion else None
+        if drug is not None:
+            timings["drug"] = time.perf_counter() - start - sum(timings.values())
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
     metrics = steady_metrics(case, domain, steady)
