@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 docs: $(STAMP)
-	$(BIN)/python -m perfusion.docs README.md
+	$(BIN)/python -m perfusion.case.docs README.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pressure.py

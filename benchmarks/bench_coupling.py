@@ -2,7 +2,7 @@
 
 The problem is bench_tree.py's phantom liver (94 × 74 × 60 voxels of 2 mm, 181 440 tissue
 voxels) fed by a generated arterial tree (400 and 2 000 terminals, seed 0; generation is
-not timed) through ``perfusion.vascular.coupling``: supply conductivity K = 2e-9 m²/(Pa·s),
+not timed) through ``perfusion.vascular.flow.coupling``: supply conductivity K = 2e-9 m²/(Pa·s),
 β = demand / (50 mmHg) per voxel (demand in mL/min/100 mL → 1/s is /6000), terminal
 kernels of radius 6 mm, root inflow 380 mL/min, Poiseuille conductances (μ 3.6 mPa·s
 network default). Unknowns: φ on the tissue voxels and the pressures of the free tree
@@ -46,13 +46,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_common import machine  # noqa: E402
 from bench_tree import FLOW, H, MMHG, P_ROOT, P_TERM, build_phantom  # noqa: E402
 
-from perfusion.backend import make_backend  # noqa: E402
+from perfusion.compute.backend import make_backend  # noqa: E402
 from perfusion.solvers.cg import conjugate_gradient  # noqa: E402
 from perfusion.solvers.stencil import masked_stencil  # noqa: E402
-from perfusion.vascular.coupling import CoupledSystem, solve_coupled  # noqa: E402
-from perfusion.vascular.generate import generate_tree  # noqa: E402
-from perfusion.vascular.network import conductances  # noqa: E402
-from perfusion.vascular.terminals import terminal_kernels  # noqa: E402
+from perfusion.vascular.flow.coupling import CoupledSystem, solve_coupled  # noqa: E402
+from perfusion.vascular.sources.generate import generate_tree  # noqa: E402
+from perfusion.vascular.flow.network import conductances  # noqa: E402
+from perfusion.vascular.flow.terminals import terminal_kernels  # noqa: E402
 
 K_SUPPLY, RADIUS, TOL, V = 2e-9, 6e-3, 1e-8, H ** 3
 

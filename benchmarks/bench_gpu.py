@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfusion.backend import make_backend  # noqa: E402
+from perfusion.compute.backend import make_backend  # noqa: E402
 from perfusion.ops import cg_update, pointwise, stencil7, transport_rate  # noqa: E402
 from perfusion.transport.exchange import ExchangeCoefficients  # noqa: E402
 from perfusion.transport.uptake import UptakeModel  # noqa: E402

@@ -56,7 +56,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 from scipy.ndimage import binary_erosion, gaussian_filter
 
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.solvers.cg import conjugate_gradient
 from perfusion.solvers.stencil import masked_stencil
 

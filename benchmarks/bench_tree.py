@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from perfusion.vascular.generate import fitted_murray_exponent, generate_tree
+from perfusion.vascular.sources.generate import fitted_murray_exponent, generate_tree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as script or -m
 from bench_common import machine  # noqa: E402

@@ -17,7 +17,7 @@ _PUBLIC = {
     "Case": "perfusion.case",
     "load_case": "perfusion.case",
     "run_case": "perfusion.pipeline",
-    "make_backend": "perfusion.backend",
+    "make_backend": "perfusion.compute.backend",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ResultsError
-from .pk import BodyState
+from .transport.body.pk import BodyState
 from .transport.simulation import Budget, LoopState
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ def run(case, output, manifest, index, checkpoint_every, resume, backend, precis
 
     every = None
     if checkpoint_every is not None:
-        from .units import parse_quantity
+        from .library.units import parse_quantity
 
         try:
             every = parse_quantity(checkpoint_every, "s")
@@ -120,7 +120,7 @@ def run(case, output, manifest, index, checkpoint_every, resume, backend, precis
 def render(results, field, times, size, cmap, camera, animation, only, no_report, no_export):
     """Draw the figures of RESULTS, write report.html and the exports."""
     from .render.pipeline import ALL_FIGURES, RenderOptions, render_results
-    from .units import parse_quantity
+    from .library.units import parse_quantity
 
     figures = tuple(only) or ALL_FIGURES
     unknown = sorted(set(figures) - set(ALL_FIGURES))
@@ -275,7 +275,7 @@ def _drug_summary(metrics: dict) -> list[str]:
 def validate(cases, overrides):
     """Check case files without running them, and estimate the memory each needs."""
     from .case import load_case
-    from .memory import estimate
+    from .compute.memory import estimate
 
     for path in cases:
         case = load_case(path, overrides)
@@ -294,7 +294,7 @@ def info():
     import scipy
 
     from . import __version__
-    from .backend import describe_backends
+    from .compute.backend import describe_backends
 
     click.echo(f"perfusion {__version__}, Python {platform.python_version()}, "
                f"NumPy {numpy.__version__}, SciPy {scipy.__version__}")
@@ -311,7 +311,7 @@ def info():
 @_common
 def cases(name, destination):
     """List the built-in cases, or copy them with --copy DIR."""
-    from .cases import builtin_cases, describe
+    from .library.cases import builtin_cases, describe
 
     available = builtin_cases()
     chosen = available if name is None else {name: available.get(name)}

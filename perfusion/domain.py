@@ -2,7 +2,7 @@
 
 ``build_domain(case, backend)`` turns the case's geometry into a class-index volume
 (0 = outside, no flow and no transport) and resolves each present class's property set:
-library default (``perfusion.library``), overridden by the case's ``[tissue.<class>]``.
+library default (``perfusion.library.tissues``), overridden by the case's ``[tissue.<class>]``.
 Per-voxel arrays are made on demand by :meth:`Domain.class_field`.
 """
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import Backend
+from .compute.backend import Backend
 from .case.schema import TissueSpec
 from .errors import GeometryError
 from .geometry.phantom import phantom_labels
-from .library import TISSUE_DEFAULTS, Default, tissue_default
+from .library.tissues import TISSUE_DEFAULTS, Default, tissue_default
 
 log = logging.getLogger(__name__)
 

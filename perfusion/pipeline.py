@@ -2,7 +2,7 @@
 
 Every entry point (the CLI's ``run``, scripts, sweeps) calls :func:`run_case`; each stage
 takes the previous stage's result and returns its own (DESIGN §4). Before anything is
-allocated the run's memory estimate (``perfusion.memory``) is compared with the free
+allocated the run's memory estimate (``perfusion.compute.memory``) is compared with the free
 device and host memory; an allocation that fails anyway (NumPy ``MemoryError``, CuPy
 ``OutOfMemoryError``) becomes the same message, with CuPy's pools released first.
 """
@@ -16,19 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .backend import Backend, is_out_of_memory, make_backend
+from .compute.backend import Backend, is_out_of_memory, make_backend
 from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
 from .domain import build_domain
 from .case.checks import KeyedCaseError
 from .errors import BackendUnavailableError, CaseError, GeometryError
-from .exposure import drug_metrics
-from .io.results import check_output_dir, steady_fields, write_results
-from .memory import GIB, MemoryEstimate, check_fits, estimate, remedies
-from .metrics import residual_histories, steady_metrics
-from .steady import solve_steady
+from .results.exposure import drug_metrics
+from .results.write import check_output_dir, steady_fields, write_results
+from .compute.memory import GIB, MemoryEstimate, check_fits, estimate, remedies
+from .results.metrics import residual_histories, steady_metrics
+from .steady.solve import solve_steady
 from .transport.run import run_drug
-from .vascular.output import tree_files, tree_metrics
+from .results.trees import tree_files, tree_metrics
 
 log = logging.getLogger(__name__)
 

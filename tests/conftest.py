@@ -11,7 +11,7 @@ import pytest
 
 from case_data import LIVER, WELL_MIXED
 
-from perfusion.backend import BackendUnavailableError, make_backend
+from perfusion.compute.backend import BackendUnavailableError, make_backend
 
 
 def _backend_or_skip(name: str, precision: str):

@@ -6,15 +6,15 @@ import logging
 import numpy as np
 import pytest
 
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.case import case_from_dict
 from perfusion.domain import build_domain
 from perfusion.errors import BackendUnavailableError
-from perfusion.steady import solve_steady
+from perfusion.steady.solve import solve_steady
 
 
 def test_auto_says_what_it_chose(caplog):
-    with caplog.at_level(logging.INFO, logger="perfusion.backend"):
+    with caplog.at_level(logging.INFO, logger="perfusion.compute.backend"):
         backend = make_backend("auto")
     assert backend.name in ("numpy", "cupy")
     assert f"chose {backend.name}" in caplog.text

@@ -11,7 +11,7 @@ import tomli_w
 from click.testing import CliRunner
 
 from perfusion.cli import main
-from perfusion.cases import builtin_cases
+from perfusion.library.cases import builtin_cases
 
 
 def _write(liver_dict, tmp_path):
@@ -66,7 +66,7 @@ def test_info_lists_backends():
 
 
 def test_explicit_cupy_without_gpu_fails_clearly(liver_dict, tmp_path):
-    from perfusion.backend import describe_backends
+    from perfusion.compute.backend import describe_backends
 
     if describe_backends()[1]["available"] == "yes":
         pytest.skip("a GPU is present: --backend cupy is expected to work here")

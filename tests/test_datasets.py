@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from perfusion import datasets
+from perfusion.library import datasets
 from perfusion.errors import GeometryError
 from perfusion.geometry.readers import read_image
 
@@ -35,7 +35,7 @@ def fake_pip(monkeypatch):
 
 
 def test_download_extracts_the_two_files_and_reuses_them(tmp_path, fake_pip, caplog):
-    caplog.set_level("INFO", logger="perfusion.datasets")
+    caplog.set_level("INFO", logger="perfusion.library.datasets")
     image, labels = datasets.fetch_lits117(tmp_path)
     assert (image, labels) == (tmp_path / "lits117/img_117.mrc", tmp_path / "lits117/lab_117.mrc")
     assert image.read_bytes() == FAKE["img_117.mrc"] and labels.read_bytes() == FAKE["lab_117.mrc"]

@@ -1,7 +1,7 @@
 """The README's case reference is generated from the schema and must be current."""
 from pathlib import Path
 
-from perfusion.docs import END, START, case_reference, update_readme
+from perfusion.case.docs import END, START, case_reference, update_readme
 from perfusion.case.schema import Case
 
 README = Path(__file__).parents[1] / "README.md"

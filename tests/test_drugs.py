@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from perfusion.drugs import ALIASES, DRUGS, Drug, Sourced, get_drug, swabb_diffusivity
+from perfusion.library.drugs import ALIASES, DRUGS, Drug, Sourced, get_drug, swabb_diffusivity
 
 LITRE, ML_PER_MIN = 1.0e-3, 1.0e-6 / 60.0
 EXPECTED = {"doxorubicin", "cisplatin", "5-fluorouracil", "floxuridine", "melphalan",

@@ -21,7 +21,7 @@ def test_import_perfusion_is_light():
 def test_solver_core_needs_no_case_machinery():
     """The GPU image lacks pint and pydantic: the solver core must import without them."""
     assert _imported_after("import perfusion.solvers.cg, perfusion.solvers.stencil, "
-                           "perfusion.backend") == set()
+                           "perfusion.compute.backend") == set()
 
 
 def test_running_a_case_pulls_no_gpu_or_rendering_library():

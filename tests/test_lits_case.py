@@ -11,14 +11,14 @@ from __future__ import annotations
 import pytest
 
 from perfusion import load_case, run_case
-from perfusion.cases import builtin_cases
+from perfusion.library.cases import builtin_cases
 from perfusion.errors import GeometryError
 
 
 @pytest.fixture(scope="module")
 def lits(tmp_path_factory):
     try:
-        from perfusion.datasets import fetch_lits117
+        from perfusion.library.datasets import fetch_lits117
 
         fetch_lits117()
     except GeometryError as exc:

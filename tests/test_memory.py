@@ -1,7 +1,7 @@
 """Memory: the estimate, the preflight refusal, out-of-memory errors, ``info`` and ``validate``.
 
 CuPy paths run against a fake ``cupy`` module (no GPU is needed): only the attributes
-``perfusion.backend`` queries are provided.
+``perfusion.compute.backend`` queries are provided.
 """
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
-import perfusion.memory as memory
+import perfusion.compute.memory as memory
 import perfusion.pipeline as pipeline
 from perfusion import run_case
-from perfusion.backend import Backend, is_out_of_memory
+from perfusion.compute.backend import Backend, is_out_of_memory
 from perfusion.case import case_from_dict
 from perfusion.cli import main
 from perfusion.errors import BackendUnavailableError
-from perfusion.memory import GIB, MARGIN, estimate
+from perfusion.compute.memory import GIB, MARGIN, estimate
 
 DRUG = {"drug": {"name": "doxorubicin"},
         "infusion": [{"route": "intra-arterial", "start": "0 min", "duration": "10 min",
@@ -96,7 +96,7 @@ def test_solve_estimate_matches_the_measured_solve(monkeypatch, precision, preco
     """``solve_bytes`` (+2 bytes of masks) against the tracemalloc peak of one NumPy solve on
     a box the tissue fills (no cropping), within the 20% margin either way. The dense
     inverse of the coarsest level is a constant; 8 cells keep it out of the per-voxel sum."""
-    from perfusion.backend import make_backend
+    from perfusion.compute.backend import make_backend
     from perfusion.solvers import multigrid
     from perfusion.solvers.cg import conjugate_gradient
     from perfusion.solvers.stencil import masked_stencil
@@ -239,7 +239,7 @@ def test_out_of_memory_is_recognised_without_importing_cupy():
 
 
 def test_numpy_backend_has_no_device_memory():
-    from perfusion.backend import available_host_memory, make_backend
+    from perfusion.compute.backend import available_host_memory, make_backend
 
     assert make_backend("numpy").free_memory() is None
     assert available_host_memory() is None or available_host_memory() > 0

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from perfusion import load_case, run_case
-from perfusion.backend import BackendUnavailableError, make_backend
-from perfusion.cases import builtin_cases
+from perfusion.compute.backend import BackendUnavailableError, make_backend
+from perfusion.library.cases import builtin_cases
 
 FIELDS = ["perfusion", "territory", "ifp", "p_hepatic_artery", "auc", "cmax", "c_t"]
 METRICS = [("perfusion_mean", "tumor"), ("perfusion_mean", "normal"), ("ifp_mean", "tumor"),

@@ -6,7 +6,7 @@ import pytest
 
 from perfusion.case import case_from_dict
 from perfusion.domain import build_domain
-from perfusion.steady import solve_steady
+from perfusion.steady.solve import solve_steady
 
 
 @pytest.fixture

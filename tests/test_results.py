@@ -9,7 +9,7 @@ import pytest
 from perfusion import load_case, run_case
 from perfusion.case import case_from_dict
 from perfusion.errors import ResultsError
-from perfusion.io import results as results_module
+from perfusion.results import write as results_module
 from perfusion.io.vti import read_vti
 
 ARRAYS = ["labels", "perfusion", "p_hepatic_artery", "p_portal_vein", "perfusion_hepatic_artery",

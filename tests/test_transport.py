@@ -10,7 +10,7 @@ import pytest
 from perfusion import run_case
 from perfusion.case import case_from_dict
 from perfusion.io.vti import read_vti
-from perfusion.schedule import Schedule, output_times, time_grid
+from perfusion.transport.body.schedule import Schedule, output_times, time_grid
 
 DOXORUBICIN_HAI = {
     "drug": {"name": "doxorubicin"},
@@ -115,10 +115,10 @@ def test_embolisation_cuts_the_catheter_flow(liver_dict, tmp_path):
 
 
 def test_embolised_supply_conserves_and_reduces_flow(liver_dict):
-    from perfusion.backend import make_backend
+    from perfusion.compute.backend import make_backend
     from perfusion.domain import build_domain
-    from perfusion.embolization import embolized_steady
-    from perfusion.steady import solve_steady
+    from perfusion.steady.embolization import embolized_steady
+    from perfusion.steady.solve import solve_steady
 
     liver_dict.update(DOXORUBICIN_HAI)
     liver_dict["embolization"] = {"time": "40 min", "factor": 0.1}
@@ -159,7 +159,7 @@ def test_float32_drug_run_matches_float64(liver_dict, tmp_path):
 def test_demo_case_end_to_end(tmp_path):
     """The demo itself: 4 h of doxorubicin HAI with its IV comparator, budget to round-off."""
     from perfusion import load_case
-    from perfusion.cases import builtin_cases
+    from perfusion.library.cases import builtin_cases
 
     metrics = run_case(load_case(builtin_cases()["liver_hai"]), tmp_path / "demo",
                        backend="numpy").metrics
@@ -174,9 +174,9 @@ def test_demo_case_end_to_end(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_problem():
-    from perfusion.backend import make_backend
+    from perfusion.compute.backend import make_backend
     from perfusion.domain import build_domain
-    from perfusion.steady import solve_steady
+    from perfusion.steady.solve import solve_steady
     from perfusion.transport.parameters import resolve_drug
     from perfusion.transport.problem import build_problem
     from case_data import LIVER

@@ -6,7 +6,7 @@ file name; pydantic lets non-``ValueError`` exceptions through unchanged.
 from __future__ import annotations
 
 from ..errors import CaseError
-from ..library import TISSUE_DEFAULTS
+from ..library.tissues import TISSUE_DEFAULTS
 
 
 class KeyedCaseError(CaseError):
@@ -147,7 +147,7 @@ def _check_protocol(case) -> None:
 
 
 def _check_drug(case) -> None:
-    from ..drugs import get_drug
+    from ..library.drugs import get_drug
 
     spec = case.drug
     try:

@@ -1,6 +1,6 @@
 """Case-file tables of the drug run (DESIGN §2.4–2.6, §5.1): drug, infusions, body, time.
 
-``[drug]`` names a library entry (``perfusion.drugs``) and may override any of its
+``[drug]`` names a library entry (``perfusion.library.drugs``) and may override any of its
 parameters; a drug not in the library must give all of them. ``[[infusion]]`` is a
 piecewise-constant schedule (dose or rate, optionally repeated); ``[systemic]`` overrides
 the library drug's two-compartment PK; ``[embolization]`` occludes the catheter's

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from ..units import parse_quantity
+from ..library.units import parse_quantity
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pydantic
 
-from ..library import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
+from ..library.tissues import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
 from .introspect import unit_of
 
 

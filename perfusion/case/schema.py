@@ -2,7 +2,7 @@
 
 Each field's description is its documentation (the README's case reference is generated
 from it). Quantities are strings with units converted to SI on validation; ``None``
-means "use the documented default" (``perfusion.library``). Unknown keys are errors.
+means "use the documented default" (``perfusion.library.tissues``). Unknown keys are errors.
 Cross-field checks (names that must exist, fractions that must add up) live in the
 validators of the model that sees both sides.
 """

@@ -28,7 +28,7 @@ def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str,
 
         image, labels_map = stack_masks(geometry.masks)
     elif geometry.dataset == "lits117":
-        from ..datasets import fetch_lits117
+        from ..library.datasets import fetch_lits117
 
         image = read_image(fetch_lits117()[1])
     else:

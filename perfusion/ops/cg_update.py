@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import on_gpu
 
 

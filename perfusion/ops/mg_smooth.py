@@ -21,7 +21,7 @@ next slab's residual has been read).
 """
 from __future__ import annotations
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import array_module, on_gpu
 
 #: Bytes of one array's slab in the NumPy reference (about L2-sized).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import array_module, on_gpu
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import array_module, on_gpu
 
 SERIES_BELOW = 1e-4

@@ -14,7 +14,7 @@ faster on a 126×118×110 float64 grid.
 """
 from __future__ import annotations
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import array_module, axis_slice, mg_smooth, on_gpu
 
 

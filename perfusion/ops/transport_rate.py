@@ -12,7 +12,7 @@ per face. ``dm_a −= f``, ``dm_b += f``; a cell on the zero-pressure surface al
 """
 from __future__ import annotations
 
-from ..kernels import launch
+from ..compute.kernels import launch
 from . import array_module, axis_slice, on_gpu
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import UG_PER_ML, ResultsData
+from ..results.load import UG_PER_ML, ResultsData
 from .headless import require
 from .slices import (FIELD_LABELS, VIEWS, SlicePanel, draw_panel, drug_field, format_time,
                      new_figure, outline_handles, plane, robust_limits, tissue_box)

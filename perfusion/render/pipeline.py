@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import load_results
+from ..results.load import load_results
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def render_results(directory: str | Path, options: RenderOptions = RenderOptions
         written["report"] = write_report(data, {k: v for k, v in written.items()},
                                          data.directory / "report.html")
     if options.exports:
-        from ..export import export_results
+        from ..results.export import export_results
 
         written.update({f"export {k}": v for k, v in
                         export_results(data, data.directory / "exports").items()})

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-from .data import UG_H_PER_ML, UG_PER_ML, ResultsData
+from ..results.load import UG_H_PER_ML, UG_PER_ML, ResultsData
 from .slices import new_figure, save_figure
 
 _CLASS_COLOURS = {"normal": "#1f77b4", "tumor": "#d62728", "necrotic": "#8c564b"}
@@ -26,7 +26,7 @@ def class_colour(name: str, order: int = 0) -> str:
 
 def infusion_windows(data: ResultsData) -> list[tuple[float, float, str]]:
     """``(start, end, route)`` [s] of every infusion in the resolved case, repeats expanded."""
-    from ..units import parse_quantity
+    from ..library.units import parse_quantity
 
     windows = []
     for spec in data.case.get("infusion", []):

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .data import MMHG, UG_H_PER_ML, UG_PER_ML, ResultsData
+from ..results.load import MMHG, UG_H_PER_ML, UG_PER_ML, ResultsData
 from .slices import format_time
 
 # (regular expression on the dotted key, unit shown, factor from the stored SI value)
@@ -89,7 +89,7 @@ def _number(value: float) -> str:
 
 
 def _quantity(value, unit: str, scale: float = 1.0) -> str:
-    from ..units import parse_quantity
+    from ..library.units import parse_quantity
 
     try:
         return f"{_number(parse_quantity(value, unit) * scale)}"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..units import parse_quantity
-from .data import UG_PER_ML, ResultsData
+from ..library.units import parse_quantity
+from ..results.load import UG_PER_ML, ResultsData
 from .headless import pyvista_offscreen
 from .tree_scene import add_trees
 

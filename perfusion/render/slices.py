@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-from .data import ML_MIN_100ML, MMHG, UG_PER_ML, ResultsData
+from ..results.load import ML_MIN_100ML, MMHG, UG_PER_ML, ResultsData
 from .headless import require
 
 DPI = 100

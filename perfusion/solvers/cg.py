@@ -64,7 +64,7 @@ def conjugate_gradient(stencil, rhs, backend, *, name: str, tolerance: float,
     Examples
     --------
     >>> import numpy as np
-    >>> from perfusion.backend import make_backend
+    >>> from perfusion.compute.backend import make_backend
     >>> from perfusion.solvers.stencil import masked_stencil
     >>> be = make_backend("numpy")
     >>> mask = np.ones((16, 16, 16), bool)

@@ -191,7 +191,7 @@ def build_multigrid(stencil: Stencil, backend, *, cycle: str = "V",
     Examples
     --------
     >>> import numpy as np
-    >>> from perfusion.backend import make_backend
+    >>> from perfusion.compute.backend import make_backend
     >>> from perfusion.solvers.stencil import masked_stencil
     >>> A = masked_stencil(np.ones((16, 16, 16)), np.full((16, 16, 16), 0.1),
     ...                    np.ones((16, 16, 16), bool), (1.0,) * 3)

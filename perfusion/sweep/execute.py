@@ -52,7 +52,7 @@ def run_serial(entries, directories, backend=None, checkpoint_every=None):
 
 def default_workers() -> int:
     """One worker per GPU where GPUs exist, else one per core."""
-    from ..backend import _cupy_status
+    from ..compute.backend import _cupy_status
 
     cupy, _ = _cupy_status()
     count = int(cupy.cuda.runtime.getDeviceCount()) if cupy is not None else 0

@@ -50,7 +50,7 @@ from ..case.introspect import model_of
 from ..case.loader import apply_override, case_from_dict
 from ..case.schema import Case
 from ..errors import CaseError, PerfusionError
-from ..units import parse_quantity
+from ..library.units import parse_quantity
 
 
 class SweepError(PerfusionError):

@@ -1,6 +1,6 @@
 """The drug and body parameters of a run: library entry, overridden by the case (SI).
 
-``resolve_drug`` merges ``perfusion.drugs`` with ``[drug]``; ``resolve_systemic`` merges
+``resolve_drug`` merges ``perfusion.library.drugs`` with ``[drug]``; ``resolve_systemic`` merges
 the drug's two-compartment PK (70 kg adult) with ``[systemic]``. A drug outside the library
 gives everything itself (checked when the case is loaded).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..pk import SystemicPK
+from .body.pk import SystemicPK
 
 DRUG_FIELDS = ("diffusivity", "permeability", "solvent_drag_reflection", "elimination_rate",
                "uptake", "uptake_rate", "release_rate", "max_uptake_rate",
@@ -36,7 +36,7 @@ class DrugParameters:
 
 
 def _library_entry(name: str):
-    from ..drugs import get_drug
+    from ..library.drugs import get_drug
 
     try:
         return get_drug(name)

@@ -15,8 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from ..exposure import exposure_target
-from ..schedule import Schedule, output_times, time_grid
+from .body.schedule import Schedule, output_times, time_grid
 from .observers import Exposure, Snapshots, TimeSeries
 from .parameters import DrugParameters, resolve_drug, resolve_systemic
 from .problem import build_problem
@@ -67,7 +66,7 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     problem = build_problem(domain, steady, drug, steady.hematocrit)
     events, breaks = {}, []
     if case.embolization is not None:
-        from ..embolization import embolized_steady
+        from ..steady.embolization import embolized_steady
 
         log.info("solving the embolised perfusion")
         occluded = embolized_steady(case, domain, steady)
@@ -98,7 +97,7 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
 def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route,
                checkpoint) -> RouteResult:
     start = time.perf_counter()
-    exposure = Exposure(domain, exposure_target(case, domain), case.exposure.concentration_threshold)
+    exposure = Exposure(domain, _exposure_target(case, domain), case.exposure.concentration_threshold)
     series = TimeSeries(domain, pk)
     snapshots = Snapshots(domain, outputs) if outputs is not None else None
     observers = [exposure, series] + ([snapshots] if snapshots is not None else [])
@@ -115,3 +114,10 @@ def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route
     return RouteResult(exposure=exposure, series=series, budget=budget, body=body,
                        tissue_amount=tissue, snapshots=snapshots,
                        seconds=time.perf_counter() - start)
+
+
+def _exposure_target(case, domain) -> str | None:
+    """The target class: ``exposure.target``, else the tumour, else none (all tissue)."""
+    if case.exposure.target is not None:
+        return case.exposure.target
+    return "tumor" if "tumor" in domain.present_classes else None

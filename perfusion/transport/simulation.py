@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ..pk import BodyState, advance_body
-from ..schedule import IA, IV
+from .body.pk import BodyState, advance_body
+from .body.schedule import IA, IV
 from .exchange import pointwise_step
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..case.checks import KeyedCaseError
-from ..library import M3_S_TO_ML_MIN
-from .feed import terminal_name
+from ..library.tissues import M3_S_TO_ML_MIN
+from .flow.feed import terminal_name
 
 
 @dataclass(frozen=True)

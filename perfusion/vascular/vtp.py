@@ -115,7 +115,7 @@ def read_tree_vtp(path: str | os.PathLike) -> tuple[VascularTree, dict, dict]:
     if any(len(line) != 2 for line in lines.lines) or "radius" not in lines.cell_data:
         raise TreeError(f"{path}: not a tree written by perfusion (needs two-point line cells "
                         "and a 'radius' cell array); load centre-lines from other tools with "
-                        "perfusion.vascular.centerlines.load_centerlines")
+                        "perfusion.vascular.sources.centerlines.load_centerlines")
     try:
         tree = VascularTree(lines.points, np.array(lines.lines), lines.cell_data["radius"],
                             name=Path(path).stem)

@@ -24,7 +24,7 @@ def relative_error(result, reference) -> float:
 
 
 def gpu_or_skip():
-    from perfusion.backend import BackendUnavailableError, make_backend
+    from perfusion.compute.backend import BackendUnavailableError, make_backend
 
     try:
         return make_backend("cupy")

@@ -14,7 +14,7 @@ from cpu_kernels import KERNELS, run_cpu
 
 from perfusion import run_case
 from perfusion.case import case_from_dict
-from perfusion.kernels import precision_suffix
+from perfusion.compute.kernels import precision_suffix
 from perfusion.ops import cg_update, mg_smooth, mg_transfer, pointwise, stencil7, transport_rate
 
 OPS = [stencil7, cg_update, transport_rate, pointwise, mg_smooth, mg_transfer]

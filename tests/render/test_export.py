@@ -1,4 +1,4 @@
-"""NIfTI and mesh exports (perfusion.export) and the run's own VTK files read by PyVista.
+"""NIfTI and mesh exports (perfusion.results.export) and the run's own VTK files read by PyVista.
 
 Two runs: the small phantom liver with a 1 h doxorubicin infusion (every map), and a steady
 case on a NIfTI label image with an oblique, mirrored, anisotropic affine (no drug, no
@@ -18,8 +18,8 @@ from case_data import LIVER
 
 import perfusion
 from perfusion.case import case_from_dict
-from perfusion.export import export_mesh, export_nifti, export_results
-from perfusion.render.data import load_results
+from perfusion.results.export import export_mesh, export_nifti, export_results
+from perfusion.results.load import load_results
 
 FACTORS = {"auc": 1 / 3.6, "cmax": 1e3, "perfusion": 6000.0, "territory": 1.0,
            "ifp": 1 / 133.322387415}

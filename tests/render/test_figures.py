@@ -17,7 +17,7 @@ pytest.importorskip("matplotlib")
 import perfusion  # noqa: E402
 from perfusion.case import case_from_dict  # noqa: E402
 from perfusion.errors import ResultsError  # noqa: E402
-from perfusion.render.data import UG_PER_ML, load_results  # noqa: E402
+from perfusion.results.load import UG_PER_ML, load_results  # noqa: E402
 
 
 def _drug_case() -> dict:

@@ -39,7 +39,7 @@ def test_every_figure_report_and_export(rendered):
 def test_scene_shows_the_drug(rendered, tmp_path):
     import imageio.v3 as iio
 
-    from perfusion.render.data import load_results
+    from perfusion.results.load import load_results
     from perfusion.render.scene import scene_figure
 
     directory, written = rendered
@@ -108,7 +108,7 @@ def test_scene_draws_the_arterial_tree(tmp_path):
 
     import imageio.v3 as iio
 
-    from perfusion.render.data import load_results
+    from perfusion.results.load import load_results
     from perfusion.render.scene import scene_figure
 
     raw = {**LIVER, "supplies": [{"name": "hepatic_artery", "tree": {

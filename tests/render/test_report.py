@@ -11,7 +11,7 @@ pytest.importorskip("matplotlib")
 
 import perfusion  # noqa: E402
 from perfusion.case import case_from_dict  # noqa: E402
-from perfusion.render.data import UG_H_PER_ML, load_results  # noqa: E402
+from perfusion.results.load import UG_H_PER_ML, load_results  # noqa: E402
 from perfusion.render.report import flatten_metrics, metric_unit, write_report  # noqa: E402
 
 

@@ -15,10 +15,10 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from perfusion import run_case
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.case import case_from_dict
 from perfusion.domain import build_domain
-from perfusion.interstitial import solve_interstitial
+from perfusion.steady.interstitial import solve_interstitial
 from perfusion.solvers import multigrid
 from perfusion.solvers.cg import conjugate_gradient
 from perfusion.solvers.coarsening import GridOperator, coarse_operator, coarsened_axes

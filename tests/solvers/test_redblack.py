@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_multigrid import MM, organ_problem
 
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.ops import mg_smooth, mg_transfer
 from perfusion.solvers import multigrid, redblack
 from perfusion.solvers.coarsening import GridOperator, coarse_operator, coarsened_axes

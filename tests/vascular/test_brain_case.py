@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.case.loader import load_case
 from perfusion.domain import build_domain
-from perfusion.steady import solve_steady
+from perfusion.steady.solve import solve_steady
 
 CASE = Path(__file__).parents[2] / "cases" / "brain_mca.toml"
 DATA = Path(__file__).parents[3] / "shared" / "data" / "brain-hodneland2019"

@@ -12,8 +12,8 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from perfusion.vascular import generate as generate_module
-from perfusion.vascular.generate import fitted_murray_exponent, generate_tree
+from perfusion.vascular.sources import generate as generate_module
+from perfusion.vascular.sources.generate import fitted_murray_exponent, generate_tree
 from perfusion.vascular.tree import TreeError
 
 H = 2e-3
@@ -180,7 +180,7 @@ def test_root_on_the_tissue_surface():
 def test_segment_check_sees_a_clipped_corner():
     """A segment that cuts 0.05 voxel through the corner of an outside voxel (sampling every
     half voxel would miss it) is outside; one that stays in tissue voxels is inside."""
-    from perfusion.vascular.placement import TissueCheck
+    from perfusion.vascular.sources.placement import TissueCheck
 
     mask = np.zeros((3, 3, 1), dtype=bool)
     mask[0, 0, 0] = mask[0, 1, 0] = mask[1, 1, 0] = True

@@ -10,9 +10,9 @@ import logging
 import numpy as np
 import pytest
 
-from perfusion.vascular.centerlines import load_centerlines
+from perfusion.vascular.sources.centerlines import load_centerlines
 from perfusion.vascular.tree import TreeError
-from perfusion.vascular.vessel_mask import load_vessel_mask, tree_from_mask
+from perfusion.vascular.sources.vessel_mask import load_vessel_mask, tree_from_mask
 from perfusion.vascular.vtp import read_tree_vtp, write_tree_vtp
 
 MM = 1e-3

@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from perfusion.backend import make_backend
-from perfusion.inlets import source_density
+from perfusion.compute.backend import make_backend
+from perfusion.steady.inlets import source_density
 from perfusion.solvers.cg import conjugate_gradient
 from perfusion.solvers.stencil import masked_stencil
 from perfusion.vascular import TreeError, VascularTree
-from perfusion.vascular.coupling import CoupledSystem, solve_coupled
-from perfusion.vascular.feed import TreeFeed
-from perfusion.vascular.network import (PLASMA_VISCOSITY, conductances, pries_viscosity,
-                                        solve_tree_flow)
-from perfusion.vascular.terminals import terminal_kernels
+from perfusion.vascular.flow.coupling import CoupledSystem, solve_coupled
+from perfusion.vascular.flow.feed import TreeFeed
+from perfusion.vascular.flow.network import (PLASMA_VISCOSITY, conductances, pries_viscosity,
+                                             solve_tree_flow)
+from perfusion.vascular.flow.terminals import terminal_kernels
 
 MU = 3.5e-3
 

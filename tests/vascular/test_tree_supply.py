@@ -11,13 +11,13 @@ from click.testing import CliRunner
 
 from case_data import LIVER, WELL_MIXED, tracer
 
-from perfusion.backend import make_backend
+from perfusion.compute.backend import make_backend
 from perfusion.case.loader import case_from_dict
 from perfusion.cli import _summary, main
 from perfusion.domain import build_domain
-from perfusion.embolization import embolized_steady
+from perfusion.steady.embolization import embolized_steady
 from perfusion.pipeline import run_case
-from perfusion.steady import solve_steady
+from perfusion.steady.solve import solve_steady
 from perfusion.vascular.vtp import read_tree_vtp
 
 TREE = {"source": "generated", "root": ["48 mm", "6 mm", "40 mm"], "inflow": "65 mL/min",

@@ -18,7 +18,7 @@ import pytest
 
 from perfusion.case import case_from_dict
 from perfusion.domain import build_domain
-from perfusion.interstitial import solve_interstitial
+from perfusion.steady.interstitial import solve_interstitial
 
 R = 0.01
 K_I = 3.1e-14

@@ -18,8 +18,8 @@ import pytest
 
 from perfusion import run_case
 from perfusion.case import case_from_dict
-from perfusion.drugs import get_drug
-from perfusion.pk import SystemicPK
+from perfusion.library.drugs import get_drug
+from perfusion.transport.body.pk import SystemicPK
 from perfusion.transport.exchange import ExchangeCoefficients, pointwise_step
 from perfusion.transport.uptake import UptakeModel
 

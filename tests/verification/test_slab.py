@@ -15,7 +15,7 @@ import pytest
 
 from perfusion.case import case_from_dict
 from perfusion.domain import build_domain
-from perfusion.interstitial import solve_interstitial
+from perfusion.steady.interstitial import solve_interstitial
 
 L = 0.02
 K_I = 6.4e-15

@@ -1,0 +1,1 @@
+"""Results: exposure and steady metrics, the results directory (writers and loader), tree outputs, exports."""
