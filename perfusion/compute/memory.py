@@ -6,7 +6,7 @@ peak of each stage, and adds ``MARGIN`` (20%). ``w``: bytes of the working dtype
 ``ℓ``: bytes of a drug-loop array (``w`` on CuPy; 8 on NumPy, whose reference exchange
 step promotes float32 to float64); ``S`` supplies, ``C`` classes, ``T`` output times.
 Counts per voxel, read from the code and checked against ``tracemalloc`` peaks of NumPy
-runs (tests/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
+runs (tests/compute/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
 
 * an elliptic solve (``solve_bytes``): Jacobi-CG 8 w (x r z p q D⁻¹, the solution, a
   temporary); MG-CG 7 w (x r z p q, the solution, the cropped right-hand side) +
@@ -15,7 +15,7 @@ runs (tests/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
   right-hand side, residual, grid buffer), 36 bytes per voxel summed over the levels: ×8/7
   when every level halves all three axes, up to ×4/3 while thick slices are only coarsened
   in-plane: 48. In float32 + 8 bytes: the float64 copies the dot products make of their
-  operands (measured: tests/test_memory.py).
+  operands (measured: tests/compute/test_memory.py).
 * supply solve: 7 kept per solved supply (p, F, 3 faces, reaction, source); the one being
   solved 15 + the solve (K, β, 3 faces + reaction, source, the previous calibration step's
   stencil, φ and F): ``(7S + 8) w + solve`` + 2 bytes (masks).

@@ -4,7 +4,7 @@ from pathlib import Path
 from perfusion.case.docs import END, START, case_reference, update_readme
 from perfusion.case.schema import Case
 
-README = Path(__file__).parents[1] / "README.md"
+README = Path(__file__).parents[2] / "README.md"
 
 
 def test_readme_case_reference_is_current():

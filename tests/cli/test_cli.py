@@ -34,7 +34,7 @@ def test_run_writes_results_and_prints_a_summary(liver_dict, tmp_path):
 
 
 #: Built-in cases whose data live beside the checkout (../shared/data), not in the repository.
-EXTERNAL_DATA = {"brain_mca": Path(__file__).parents[2] / "shared/data/brain-hodneland2019"}
+EXTERNAL_DATA = {"brain_mca": Path(__file__).parents[3] / "shared/data/brain-hodneland2019"}
 
 
 def test_validate_accepts_every_builtin_case():
