@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MMHG = 133.322387415  # Pa per mmHg
-M3_S_TO_ML_MIN = 6.0e7  # m³/s → mL/min
-ML_MIN_100ML = 1.0 / 6000.0  # 1/s per mL/min/100 mL
+from .units import ML_MIN_100ML, MMHG
 
 
 @dataclass(frozen=True)

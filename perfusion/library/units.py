@@ -12,8 +12,15 @@ import math
 
 import pint
 
-#: Perfusion: 1 mL/min/100 mL = 1/6000 s⁻¹.
-PERFUSION_UNIT_PER_S = 1.0 / 6000.0
+# The clinical units, once for every stage. In SI, one clinical unit is:
+MMHG = 133.322387415            # Pa per mmHg
+ML_MIN_100ML = 1.0 / 6000.0     # 1/s per mL/min/100 mL (perfusion)
+# Multipliers from SI to the units figures, reports, exports and metrics show:
+M3_S_TO_ML_MIN = 6.0e7          # m³/s → mL/min
+PER_S_TO_ML_MIN_100ML = 6000.0  # 1/s → mL/min/100 mL
+PA_TO_MMHG = 1 / 133.322387415  # Pa → mmHg
+KG_M3_TO_UG_ML = 1e3            # kg/m³ → µg/mL
+KG_S_M3_TO_UG_H_ML = 1 / 3.6    # kg·s/m³ → µg·h/mL
 
 
 @functools.cache

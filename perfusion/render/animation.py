@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results.load import UG_PER_ML, ResultsData
+from ..library.units import KG_M3_TO_UG_ML
+from ..results.load import ResultsData
 from .headless import require
 from .slices import (FIELD_LABELS, VIEWS, SlicePanel, draw_panel, drug_field, format_time,
                      new_figure, outline_handles, plane, robust_limits, tissue_box)
@@ -41,12 +42,12 @@ def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
     times = data.fields["drug_times"]
     width, height = frame_size(size)
     tissue = data.labels > 0
-    vmin, vmax = robust_limits(values[:, tissue] * UG_PER_ML, 1.0, 99.9)
+    vmin, vmax = robust_limits(values[:, tissue] * KG_M3_TO_UG_ML, 1.0, 99.9)
     focus, box = data.focus(), tissue_box(data.labels)
     labels, _ = plane(data, data.labels, "axial", focus[2], box)
 
     def image_at(output: int) -> np.ndarray:
-        volume = np.where(tissue, values[output] * UG_PER_ML, np.nan)
+        volume = np.where(tissue, values[output] * KG_M3_TO_UG_ML, np.nan)
         return plane(data, volume, "axial", focus[2], box)
 
     first, extent = image_at(0)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-from ..results.load import UG_H_PER_ML, UG_PER_ML, ResultsData
+from ..library.units import KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML
+from ..results.load import ResultsData
 from .slices import new_figure, save_figure
 
 _CLASS_COLOURS = {"normal": "#1f77b4", "tumor": "#d62728", "necrotic": "#8c564b"}
@@ -96,11 +97,11 @@ def curves_figure(data: ResultsData, path, size=(1200, 700)) -> Path:
         hours = series["time_s"] / 3600
         for order, name in enumerate(data.class_names[1:]):
             if f"c_t_{name}" in series:
-                values = series[f"c_t_{name}"] * UG_PER_ML
+                values = series[f"c_t_{name}"] * KG_M3_TO_UG_ML
                 tissue_curves.append(values)
                 tissue_ax.plot(hours, values, style, color=class_colour(name, order), lw=2,
                                label=f"{name} ({run})")
-        values = series["c_sys"] * UG_PER_ML
+        values = series["c_sys"] * KG_M3_TO_UG_ML
         plasma_curves.append(values)
         plasma_ax.plot(hours, values, style, color=PLASMA_COLOUR, lw=2, label=f"plasma ({run})")
     for ax, curves, title in [(tissue_ax, tissue_curves, "Tissue: class mean $C_t$"),
@@ -149,27 +150,27 @@ def _auc_levels(maps: list[np.ndarray], threshold: float | None) -> np.ndarray:
 def dvh_figure(data: ResultsData, path, size=(1000, 700)) -> Path:
     """Exposure–volume histograms: share of each class's volume with AUC ≥ level (µg·h/mL)."""
     _require_drug(data, "the exposure–volume figure")
-    maps = [("IA", data.fields["auc"] * UG_H_PER_ML, "-")]
+    maps = [("IA", data.fields["auc"] * KG_S_M3_TO_UG_H_ML, "-")]
     if "auc_iv" in data.fields:
-        maps.append(("IV", data.fields["auc_iv"] * UG_H_PER_ML, "--"))
+        maps.append(("IV", data.fields["auc_iv"] * KG_S_M3_TO_UG_H_ML, "--"))
     names = data.class_names[1:]
     per_class = [(run, style, order, name, volume[data.class_mask(name)])
                  for run, volume, style in maps for order, name in enumerate(names)
                  if data.class_mask(name).any()]
     threshold = data.metrics.get("thresholds", {}).get("auc_kg_s_m3")
     levels = _auc_levels([values for *_, values in per_class],
-                         None if threshold is None else threshold * UG_H_PER_ML)
+                         None if threshold is None else threshold * KG_S_M3_TO_UG_H_ML)
     fig = new_figure(size)
     ax = fig.subplots()
     for run, style, order, name, values in per_class:
         ax.plot(levels, 100 * exposure_volume(values, levels), style, lw=2.2,
                 color=class_colour(name, order), label=f"{name} ({run}, {values.size} voxels)")
     if threshold is not None:
-        level = threshold * UG_H_PER_ML
+        level = threshold * KG_S_M3_TO_UG_H_ML
         ax.axvline(level, color="0.2", ls=":", lw=1.8, label=f"threshold {level:.3g} µg·h/mL")
         if data.target and data.class_mask(data.target).any():
             share = 100 * exposure_volume(data.fields["auc"][data.class_mask(data.target)]
-                                          * UG_H_PER_ML, np.array([level]))[0]
+                                          * KG_S_M3_TO_UG_H_ML, np.array([level]))[0]
             ax.annotate(f"{share:.0f}% of {data.target} ≥ threshold", (level, share),
                         xytext=(18, -48), textcoords="offset points", fontsize=11,
                         bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},

@@ -13,14 +13,15 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..results.load import MMHG, UG_H_PER_ML, UG_PER_ML, ResultsData
+from ..library.units import KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML, PA_TO_MMHG
+from ..results.load import ResultsData
 from .slices import format_time
 
 # (regular expression on the dotted key, unit shown, factor from the stored SI value)
 _UNITS = [
-    (r"(^|\.)(auc|target_auc)(\.|$)|auc_systemic$|auc_kg_s_m3$", "µg·h/mL", UG_H_PER_ML),
-    (r"(^|\.)cmax(\.|$)|cmax_systemic$|concentration_kg_m3$", "µg/mL", UG_PER_ML),
-    (r"(^|\.)(ifp_mean|ifp_max)(\.|$)", "mmHg", MMHG),
+    (r"(^|\.)(auc|target_auc)(\.|$)|auc_systemic$|auc_kg_s_m3$", "µg·h/mL", KG_S_M3_TO_UG_H_ML),
+    (r"(^|\.)cmax(\.|$)|cmax_systemic$|concentration_kg_m3$", "µg/mL", KG_M3_TO_UG_ML),
+    (r"(^|\.)(ifp_mean|ifp_max)(\.|$)", "mmHg", PA_TO_MMHG),
     (r"ml_min_100ml|(^|\.)perfusion_mean", "mL/min/100 mL", 1.0),
     (r"ml_min(\.|$)|_ml_min\b", "mL/min", 1.0),
     (r"volume_ml|_ml$", "mL", 1.0),

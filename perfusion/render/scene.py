@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..library.units import parse_quantity
-from ..results.load import UG_PER_ML, ResultsData
+from ..library.units import KG_M3_TO_UG_ML, parse_quantity
+from ..results.load import ResultsData
 from .headless import pyvista_offscreen
 from .tree_scene import add_trees
 
@@ -58,7 +58,7 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     title = "steady state"
     if data.has_drug:
         index = data.nearest_output(time if time is not None else (data.end_of_infusion() or 0.0))
-        arrays["drug"] = data.fields["c_t"][index].astype(float) * UG_PER_ML
+        arrays["drug"] = data.fields["c_t"][index].astype(float) * KG_M3_TO_UG_ML
         title = f"C_t at t = {data.fields['drug_times'][index] / 60:.0f} min"
     grid = _grid(pyvista, data, arrays)
     plotter = pyvista.Plotter(off_screen=True, window_size=list(size))

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-from ..results.load import ML_MIN_100ML, MMHG, UG_PER_ML, ResultsData
+from ..library.units import KG_M3_TO_UG_ML, PA_TO_MMHG, PER_S_TO_ML_MIN_100ML
+from ..results.load import ResultsData
 from .headless import require
 
 DPI = 100
@@ -194,7 +195,7 @@ def slice_panels(data: ResultsData, times=None, field: str = "c_t") -> list[Slic
     panels = []
     for time in times:
         output = data.nearest_output(time)
-        volume = np.where(labels > 0, values[output] * UG_PER_ML, np.nan)
+        volume = np.where(labels > 0, values[output] * KG_M3_TO_UG_ML, np.nan)
         for view, (axis, _) in VIEWS.items():
             image, extent = plane(data, volume, view, focus[axis], box)
             label_plane, _ = plane(data, labels, view, focus[axis], box)
@@ -209,7 +210,7 @@ def build_slice_figure(data: ResultsData, times=None, field: str = "c_t",
     panels = slice_panels(data, times, field)
     outputs = sorted({data.nearest_output(p.time_s) for p in panels})
     tissue = data.labels > 0
-    vmin, vmax = robust_limits(data.fields[field][outputs][:, tissue] * UG_PER_ML)
+    vmin, vmax = robust_limits(data.fields[field][outputs][:, tissue] * KG_M3_TO_UG_ML)
     rows = len(outputs)
     widths = [p.extent[1] - p.extent[0] for p in panels[:3]]
     fig = new_figure(size, layout="compressed")
@@ -247,9 +248,9 @@ def slice_figure(data: ResultsData, path, times=None, field: str = "c_t",
 def steady_figure(data: ResultsData, path, size=(1600, 560)) -> Path:
     """Perfusion, catheter territory and IFP on the axial plane through the focus."""
     focus, box, tissue = data.focus(), tissue_box(data.labels), data.labels > 0
-    maps = [("perfusion", ML_MIN_100ML, "perfusion (mL/min/100 mL)", "viridis", None),
+    maps = [("perfusion", PER_S_TO_ML_MIN_100ML, "perfusion (mL/min/100 mL)", "viridis", None),
             ("territory", 1.0, "catheter territory (share of plasma)", "cividis", (0.0, 1.0)),
-            ("ifp", MMHG, "interstitial fluid pressure (mmHg)", "plasma", None)]
+            ("ifp", PA_TO_MMHG, "interstitial fluid pressure (mmHg)", "plasma", None)]
     maps = [m for m in maps if m[0] in data.fields]
     fig = new_figure(size)
     axes = np.atleast_1d(fig.subplots(1, len(maps)))

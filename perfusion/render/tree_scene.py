@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..library.tissues import M3_S_TO_ML_MIN
+from ..library.units import M3_S_TO_ML_MIN
 
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
 

@@ -32,17 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .load import ML_MIN_100ML, MMHG, UG_H_PER_ML, UG_PER_ML, ResultsData, load_results
+from ..library.units import (KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML, PA_TO_MMHG,
+                             PER_S_TO_ML_MIN_100ML)
+from .load import ResultsData, load_results
 
 log = logging.getLogger(__name__)
 
 # name: (factor from SI, unit, description); the order of the files and of the cell data.
 MAPS = {
-    "auc": (UG_H_PER_ML, "ug*h/mL", "AUC of total tissue drug concentration"),
-    "cmax": (UG_PER_ML, "ug/mL", "peak total tissue drug concentration"),
-    "perfusion": (ML_MIN_100ML, "mL/min/100mL", "blood perfusion"),
+    "auc": (KG_S_M3_TO_UG_H_ML, "ug*h/mL", "AUC of total tissue drug concentration"),
+    "cmax": (KG_M3_TO_UG_ML, "ug/mL", "peak total tissue drug concentration"),
+    "perfusion": (PER_S_TO_ML_MIN_100ML, "mL/min/100mL", "blood perfusion"),
     "territory": (1.0, "1", "catheter share of plasma"),
-    "ifp": (MMHG, "mmHg", "interstitial fluid pressure"),
+    "ifp": (PA_TO_MMHG, "mmHg", "interstitial fluid pressure"),
 }
 # VTK hexahedron: bottom face (k) counter-clockwise seen from +k, then the top face.
 _HEX_CORNERS = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0],

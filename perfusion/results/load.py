@@ -1,7 +1,7 @@
 """A results directory read back for rendering and export (DESIGN §5.3).
 
-Units on the way out: concentrations in µg/mL (= 1000 × kg/m³), AUC in µg·h/mL
-(= kg·s/m³ / 3.6), perfusion in mL/min/100 mL (= 6000 × 1/s), pressures in mmHg.
+Arrays and metrics stay in SI; the conversions to the units a figure or an export shows
+(µg/mL, µg·h/mL, mL/min/100 mL, mmHg) are in :mod:`perfusion.library.units`.
 """
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-
-UG_PER_ML = 1e3          # kg/m³ → µg/mL
-UG_H_PER_ML = 1 / 3.6    # kg·s/m³ → µg·h/mL
-ML_MIN_100ML = 6000.0    # 1/s → mL/min/100 mL
-MMHG = 1 / 133.322387415  # Pa → mmHg
 
 
 @dataclass

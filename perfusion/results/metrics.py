@@ -7,10 +7,8 @@ volumes in mL. Every number a user might quote carries its unit in its key or in
 from __future__ import annotations
 
 from ..domain import Domain
-from ..library.tissues import M3_S_TO_ML_MIN
+from ..library.units import M3_S_TO_ML_MIN, PER_S_TO_ML_MIN_100ML
 from ..steady.solve import SteadyState
-
-PER_S_TO_ML_MIN_100ML = 6000.0
 
 UNITS = {
     "perfusion_mean": "mL/min/100 mL", "perfusion_mean_by_supply": "mL/min/100 mL",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..library.tissues import M3_S_TO_ML_MIN, MMHG
+from ..library.units import M3_S_TO_ML_MIN, MMHG
 from ..vascular.tree import TreeError
 
 

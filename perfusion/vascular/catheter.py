@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..case.checks import KeyedCaseError
-from ..library.tissues import M3_S_TO_ML_MIN
+from ..library.units import M3_S_TO_ML_MIN
 from .flow.feed import terminal_name
 
 

@@ -17,7 +17,8 @@ pytest.importorskip("matplotlib")
 import perfusion  # noqa: E402
 from perfusion.case import case_from_dict  # noqa: E402
 from perfusion.errors import ResultsError  # noqa: E402
-from perfusion.results.load import UG_PER_ML, load_results  # noqa: E402
+from perfusion.library.units import KG_M3_TO_UG_ML  # noqa: E402
+from perfusion.results.load import load_results  # noqa: E402
 
 
 def _drug_case() -> dict:
@@ -66,7 +67,7 @@ def test_slice_panels_hold_the_drug_in_the_tumour(data):
     assert times == [1200.0, 3600.0]          # end of infusion, end of run
     assert [p.view for p in panels[:3]] == ["axial", "coronal", "sagittal"]
     names = data.class_names
-    vmin, vmax = robust_limits(data.fields["c_t"][[1, 5]][:, data.labels > 0] * UG_PER_ML)
+    vmin, vmax = robust_limits(data.fields["c_t"][[1, 5]][:, data.labels > 0] * KG_M3_TO_UG_ML)
     for panel in panels[:3]:                  # end of infusion
         tumour, normal = panel.labels == names.index("tumor"), panel.labels == names.index("normal")
         assert tumour.any() and normal.any()

@@ -11,7 +11,8 @@ pytest.importorskip("matplotlib")
 
 import perfusion  # noqa: E402
 from perfusion.case import case_from_dict  # noqa: E402
-from perfusion.results.load import UG_H_PER_ML, load_results  # noqa: E402
+from perfusion.library.units import KG_S_M3_TO_UG_H_ML  # noqa: E402
+from perfusion.results.load import load_results  # noqa: E402
 from perfusion.render.report import flatten_metrics, metric_unit, write_report  # noqa: E402
 
 
@@ -106,7 +107,7 @@ def test_every_metric_is_shown_with_its_unit(page, data):
         assert key in shown, key
     value, unit = shown["auc.tumor"]["cells"][1:]
     assert unit == "µg·h/mL"
-    assert float(value) == pytest.approx(data.metrics["auc"]["tumor"] * UG_H_PER_ML, rel=1e-3)
+    assert float(value) == pytest.approx(data.metrics["auc"]["tumor"] * KG_S_M3_TO_UG_H_ML, rel=1e-3)
     assert shown["regional_advantage"]["class"] == "highlight"
     assert float(shown["cmax.tumor"]["cells"][1]) == pytest.approx(
         data.metrics["cmax"]["tumor"] * 1e3, rel=1e-3)
@@ -130,7 +131,7 @@ def test_self_contained(page):
 
 
 def test_units_from_metric_names():
-    assert metric_unit("auc.normal") == ("µg·h/mL", UG_H_PER_ML)
+    assert metric_unit("auc.normal") == ("µg·h/mL", KG_S_M3_TO_UG_H_ML)
     assert metric_unit("iv.auc_systemic")[0] == "µg·h/mL"
     assert metric_unit("cmax.tumor") == ("µg/mL", 1e3)
     assert metric_unit("ifp_mean.tumor")[0] == "mmHg"
