@@ -1,0 +1,138 @@
+"""``perfusion run`` and ``perfusion validate``: run one case, or check case files.
+
+``run`` takes a case file or one member of a sweep manifest (:func:`_case_to_run`) and prints
+the headline table of its metrics (:func:`_summary`); ``validate`` loads case files and
+prints the memory estimate of each without running them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import PerfusionError
+from .options import backend_option, quiet_option, with_debug
+from .render_command import report_rendered
+
+
+@click.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Results directory (default: output.dir or results/<case name>).")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run a member of a sweep manifest (with --index) instead of CASE.")
+@click.option("--index", type=int, help="Member index in --manifest (e.g. $SLURM_ARRAY_TASK_ID).")
+@click.option("--checkpoint-every", metavar="TIME",
+              help="Checkpoint the drug loop every TIME of simulated time, e.g. '10 min'.")
+@click.option("--resume", is_flag=True,
+              help="Continue from the last checkpoint in DIR.checkpoint/ (start over if none).")
+@backend_option
+@click.option("--precision", type=click.Choice(["float64", "float32"]), help="Working precision.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a case key with a TOML value, e.g. --set grid.shape=[48,48,40].")
+@quiet_option
+@click.option("--skip-memory-check", is_flag=True,
+              help="Run even when the memory estimate exceeds the free memory.")
+@click.option("--render", "render_after", is_flag=True,
+              help="Also draw the figures, the report and the exports (perfusion render).")
+@with_debug
+def run(case, output, manifest, index, checkpoint_every, resume, backend, precision, overrides,
+        quiet, skip_memory_check, render_after):
+    """Run CASE (or member --index of --manifest) and write its results directory."""
+    from ..pipeline import run_case
+
+    every = None
+    if checkpoint_every is not None:
+        from ..library.units import parse_quantity
+
+        try:
+            every = parse_quantity(checkpoint_every, "s")
+        except ValueError as exc:
+            raise PerfusionError(f"--checkpoint-every: {exc} (e.g. '10 min')") from None
+    result = run_case(_case_to_run(case, manifest, index, overrides), output, backend=backend,
+                      precision=precision, check_memory=not skip_memory_check,
+                      checkpoint_every=every, resume=resume)
+    click.echo(_summary(result.metrics))
+    click.echo(f"results: {result.directory}")
+    if render_after:
+        from ..render.pipeline import render_results
+
+        report_rendered(render_results(result.directory))
+
+
+def _case_to_run(case, manifest, index, overrides):
+    """The case of ``perfusion run``: CASE, or member ``index`` of a sweep manifest."""
+    from ..case import load_case
+
+    if manifest is None:
+        if case is None or index is not None:
+            raise PerfusionError("give a CASE file, or --manifest MANIFEST with --index N")
+        return load_case(case, overrides)
+    if case is not None or index is None:
+        raise PerfusionError("--manifest needs --index N and no CASE argument")
+    from ..case.loader import case_from_dict
+    from ..sweep.slurm import manifest_entry
+
+    entry = manifest_entry(manifest, index)
+    return case_from_dict(entry["case"], source=entry["source"], overrides=overrides)
+
+
+def _summary(metrics: dict) -> str:
+    """The table ``perfusion run`` prints: per-class volume, perfusion and IFP, trees, drug."""
+    lines = [f"{metrics['case']}: {metrics['backend']} ({metrics['precision']}), "
+             f"{sum(metrics['timings'].values()):.1f} s"]
+    lines.append(f"  {'class':<12}{'volume mL':>11}{'perfusion mL/min/100mL':>24}{'IFP mmHg':>10}")
+    for name, volume in metrics["class_volume_ml"].items():
+        lines.append(f"  {name:<12}{volume:>11.1f}{metrics['perfusion_mean'][name]:>24.1f}"
+                     f"{metrics['ifp_mean'][name] / 133.322:>10.2f}")
+    for name, tree in metrics.get("trees", {}).items():
+        lines.append(f"  {name} tree: {tree['terminals']} terminals, {tree['segments']} segments, "
+                     f"{tree['root_inflow_ml_min']:.4g} mL/min at {tree['root_pressure_mmhg']:.1f}"
+                     f" mmHg (conservation {tree['conservation_relative_error']:.1e})")
+    if "catheter" in metrics:
+        c = metrics["catheter"]
+        shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in c["class_inflow_share"].items() if v)
+        lines.append(f"  catheter in segment {c['segment']}: {c['vessel_flow_ml_min']:.3g} mL/min, "
+                     f"{c['terminals']} terminals; arterial inflow through it: {shares}")
+    if "territory" in metrics:
+        t = metrics["territory"]
+        lines.append(f"  catheter territory: {100 * t['flow_weighted_mean']:.1f}% of "
+                     f"{t['supply']} flow")
+    if "auc" in metrics:
+        lines.extend(_drug_summary(metrics))
+    return "\n".join(lines)
+
+
+def _drug_summary(metrics: dict) -> list[str]:
+    """Headline exposure: AUC (µg·h/mL) and Cmax (µg/mL) per class, IA against IV."""
+    to_auc, to_c = 1 / 3.6, 1e3  # kg·s/m³ → µg·h/mL; kg/m³ → µg/mL
+    iv = metrics.get("iv", {})
+    lines = [f"  {metrics['drug']['name']}: AUC µg·h/mL (IA / IV), Cmax µg/mL (IA)"]
+    for name, auc in metrics["auc"].items():
+        iv_auc = iv.get("auc", {}).get(name)
+        shown = f"{auc * to_auc:.3g}" + (f" / {iv_auc * to_auc:.3g}" if iv_auc is not None else "")
+        lines.append(f"  {name:<12}{shown:>20}{metrics['cmax'][name] * to_c:>12.3g}")
+    lines.append(f"  systemic plasma {metrics['auc_systemic'] * to_auc:>12.3g}"
+                 + (f" / {iv['auc_systemic'] * to_auc:.3g}" if iv else ""))
+    for key, label in [("tumor_to_normal_auc", "tumour/normal AUC"),
+                       ("regional_advantage", "regional advantage (IA vs IV)")]:
+        if key in metrics:
+            lines.append(f"  {label}: {metrics[key]:.3g}")
+    lines.append(f"  mass balance error: {metrics['mass_balance_error']:.1e}")
+    return lines
+
+
+@click.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
+@with_debug
+def validate(cases, overrides):
+    """Check case files without running them, and estimate the memory each needs."""
+    from ..case import load_case
+    from ..compute.memory import estimate
+
+    for path in cases:
+        case = load_case(path, overrides)
+        click.echo(f"{path}: valid ({case.case.name})")
+        for line in estimate(case).lines():
+            click.echo(f"  {line}")
