@@ -5,11 +5,14 @@ parameters; a drug not in the library must give all of them. ``[[infusion]]`` is
 piecewise-constant schedule (dose or rate, optionally repeated); ``[systemic]`` overrides
 the library drug's two-compartment PK; ``[embolization]`` occludes the catheter's
 territory at a time; ``[exposure]`` sets the thresholds of the exposure metrics.
+:func:`output_times` gives the times ``[simulation]`` asks drug fields to be written at.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal, Optional
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from .quantity import Quantity
@@ -104,3 +107,11 @@ class SimulationSpec(Strict):
     output_every: Optional[Duration] = Field(None, description="Interval of drug-field outputs.")
     max_step: Duration = Field("1 min", description="Largest time step (exchange and infusion resolution).")
     compare_iv: bool = Field(False, description="Also run the IV comparator of the same schedule.")
+
+
+def output_times(duration: float, every: float | None) -> np.ndarray:
+    """Requested output times: multiples of ``every`` (default: 24 outputs), and the end."""
+    every = every or duration / 24
+    count = int(math.floor(duration / every + 1e-9))
+    times = every * np.arange(1, count + 1)
+    return np.unique(np.append(times[times < duration * (1 - 1e-12)], duration))

@@ -47,9 +47,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import available_host_memory
+from ..case.protocol import output_times
 from ..errors import BackendUnavailableError
-from ..transport.body.schedule import output_times
+from .backend import available_host_memory
 
 MARGIN, GIB = 1.2, 2**30
 #: Bytes per voxel of the float32 multigrid hierarchy of an MG-CG solve (see above).

@@ -15,7 +15,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from .body.schedule import Schedule, output_times, time_grid
+from ..case.protocol import output_times
+from .body.schedule import Schedule, time_grid
 from .observers import Exposure, Snapshots, TimeSeries
 from .parameters import DrugParameters, resolve_drug, resolve_systemic
 from .problem import build_problem

@@ -10,7 +10,8 @@ import pytest
 from perfusion import run_case
 from perfusion.case import case_from_dict
 from perfusion.io.vti import read_vti
-from perfusion.transport.body.schedule import Schedule, output_times, time_grid
+from perfusion.case.protocol import output_times
+from perfusion.transport.body.schedule import Schedule, time_grid
 
 DOXORUBICIN_HAI = {
     "drug": {"name": "doxorubicin"},

@@ -66,11 +66,3 @@ def time_grid(duration: float, output_times, breakpoints, max_step: float) -> np
         ends.extend(t0 + (t1 - t0) * np.arange(1, count + 1) / count)
         ends[-1] = t1
     return np.asarray(ends)
-
-
-def output_times(duration: float, every: float | None) -> np.ndarray:
-    """Requested output times: multiples of ``every`` (default: 24 outputs), and the end."""
-    every = every or duration / 24
-    count = int(math.floor(duration / every + 1e-9))
-    times = every * np.arange(1, count + 1)
-    return np.unique(np.append(times[times < duration * (1 - 1e-12)], duration))
