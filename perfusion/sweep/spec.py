@@ -27,29 +27,24 @@ partition = "gpu"
 walltime = "02:00:00"
 ```
 
-Every member is expanded into a complete raw case and validated before anything runs; any
-problem is one :class:`SweepError` naming the file, the key and the fix (or the member).
+The file is read and checked here (TOML, the schema below, every varied key against the case
+schema); :mod:`.members` expands it into members, each a complete raw case validated before
+anything runs. Any problem is one :class:`SweepError` naming the file, the key and the fix (or
+the member).
 """
 from __future__ import annotations
 
-import copy
-import hashlib
-import itertools
-import json
 import tomllib
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
 import pydantic
-import tomli_w
 from pydantic import Field
 
 from ..case.introspect import model_of
-from ..case.loader import apply_override, case_from_dict
 from ..case.schema import Case
-from ..errors import CaseError, PerfusionError
+from ..errors import PerfusionError
 from ..library.units import parse_quantity
 
 
@@ -149,59 +144,8 @@ class SweepFile(_Strict):
         return self
 
 
-@dataclass(frozen=True)
-class Member:
-    """One fully resolved member: its raw case (validated) and what was varied."""
-
-    index: int
-    parameters: dict
-    case: dict
-    source: str
-
-    @property
-    def key(self) -> str:
-        """Fingerprint of the member's case (a changed member is re-run)."""
-        text = json.dumps(self.case, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def as_dict(self) -> dict:
-        return {"index": self.index, "parameters": self.parameters, "key": self.key,
-                "source": self.source, "case": self.case}
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A loaded sweep file and its members."""
-
-    path: Path
-    spec: SweepFile
-    members: list[Member]
-    unit_samples: object = None   # the unit-hypercube design of sampled parameters (or None)
-
-    @property
-    def varied(self) -> list[str]:
-        return [*self.spec.grid, *(self.spec.samples.parameters if self.spec.samples else {})]
-
-    @property
-    def sampled(self) -> list[str]:
-        return list(self.spec.samples.parameters) if self.spec.samples else []
-
-    def default_output(self) -> Path:
-        if self.spec.sweep.output:
-            return (self.path.parent / self.spec.sweep.output).resolve()
-        return Path("results") / self.spec.sweep.name
-
-    @property
-    def checkpoint_every(self) -> float | None:
-        every = self.spec.sweep.checkpoint_every
-        return None if every is None else parse_quantity(every, "s")
-
-
-def load_sweep(path: str | Path) -> Sweep:
-    """Read, check and expand a sweep file; every member is validated as a case."""
-    from .sampling import sample_values
-
-    path = Path(path)
+def read_sweep_file(path: Path) -> SweepFile:
+    """Read and check a sweep file: TOML, the schema, its case keys and checkpoint interval."""
     if not path.is_file():
         raise SweepError(f"{path}: sweep file not found; check the path")
     try:
@@ -223,45 +167,7 @@ def load_sweep(path: str | Path) -> Sweep:
             parse_quantity(spec.sweep.checkpoint_every, "s")
         except ValueError as exc:
             raise SweepError(f"{path}: sweep.checkpoint_every: {exc} (e.g. \"10 min\")") from None
-    base = (path.parent / spec.sweep.base).resolve()
-    if not base.is_file():
-        raise SweepError(f"{path}: sweep.base: case file {str(base)!r} not found; give a path "
-                         "relative to the sweep file")
-    try:
-        base_raw = tomllib.loads(base.read_text(encoding="utf-8"))
-        for override in spec.sweep.set:
-            apply_override(base_raw, override, base)
-    except (tomllib.TOMLDecodeError, CaseError) as exc:
-        raise SweepError(f"{path}: sweep.base/sweep.set: {exc}") from None
-    grid_rows = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
-    sample_rows, unit = [{}], None
-    if spec.samples is not None:
-        sample_rows, unit = sample_values(spec.samples)
-    members = []
-    for index, (grid_row, sample_row) in enumerate(itertools.product(grid_rows, sample_rows)):
-        parameters = {**grid_row, **sample_row}
-        members.append(_member(path, base, base_raw, index, parameters, spec.sweep.name))
-    return Sweep(path=path, spec=spec, members=members, unit_samples=unit)
-
-
-def _member(path: Path, base: Path, base_raw: dict, index: int, parameters: dict,
-            name: str) -> Member:
-    raw = copy.deepcopy(base_raw)
-    shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
-    try:
-        for key, value in parameters.items():
-            apply_override(raw, f"{key}={toml_value(value)}", base)
-        raw.setdefault("case", {})["name"] = f"{name}-{index:04d}"
-        case_from_dict(raw, source=base)
-    except CaseError as exc:
-        raise SweepError(f"{path}: member {index} ({shown}) is not a valid case — nothing was "
-                         f"run:\n{exc}") from None
-    return Member(index=index, parameters=parameters, case=raw, source=str(base))
-
-
-def toml_value(value) -> str:
-    """A value as TOML text (what --set takes)."""
-    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+    return spec
 
 
 def key_problem(key: str) -> str | None:
