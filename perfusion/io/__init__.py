@@ -1,1 +1,1 @@
-"""Reading and writing files: VTK ImageData fields and ParaView collections."""
+"""VTK XML file formats, without VTK: ImageData fields, ParaView collections, PolyData lines."""

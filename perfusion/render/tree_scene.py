@@ -5,11 +5,16 @@ vessel radii, widened to at least ``MIN_TUBE`` of the scene's extent so that sma
 vessels stay visible; colour is ``log10`` of the segment flow [mL/min]. The catheterised
 subtree (cell array ``catheter``) is drawn over it in black, thinner, and the catheter tip
 (its most upstream node) is returned for the catheter marker.
+
+The files are read as plain line cells (:mod:`perfusion.io.vtp`), pictures needing no
+physics: as the results store trees, line cell ``s`` is segment ``s`` from its upstream to
+its downstream node, with cell arrays ``radius`` [m], ``flow`` [m³/s] and ``catheter``.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..io.vtp import read_vtp_lines
 from ..library.units import M3_S_TO_ML_MIN
 
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
@@ -17,17 +22,17 @@ MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the sce
 
 def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]:
     """Add the results' trees to ``plotter``; return the catheter tip positions [mm]."""
-    from ..vascular.vtp import read_tree_vtp
-
     tips = []
     for path in sorted((directory / "fields").glob("tree_*.vtp")):
-        tree, _, cells = read_tree_vtp(path)
+        tree = read_vtp_lines(path)
+        cells = tree.cell_data
+        segments = np.array(tree.lines, dtype=np.int64).reshape(-1, 2)
         points = tree.points * 1e3
-        lines = np.column_stack([np.full(len(tree.segments), 2), tree.segments]).ravel()
+        lines = np.column_stack([np.full(len(segments), 2), segments]).ravel()
         mesh = pyvista.PolyData(points, lines=lines)
         radius = np.zeros(len(points))
-        radius[tree.segments[:, 1]] = tree.radii * 1e3
-        radius[tree.segments[:, 0]] = np.maximum(radius[tree.segments[:, 0]], tree.radii * 1e3)
+        radius[segments[:, 1]] = cells["radius"] * 1e3
+        radius[segments[:, 0]] = np.maximum(radius[segments[:, 0]], cells["radius"] * 1e3)
         mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
         flow = np.log10(np.maximum(np.abs(cells["flow"]) * M3_S_TO_ML_MIN, 1e-9))
         mesh.cell_data["flow"] = flow
@@ -42,7 +47,14 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
             inside = np.flatnonzero(flag == 1)
             sub = pyvista.PolyData(points, lines=lines.reshape(-1, 3)[inside].ravel())
             plotter.add_mesh(sub.tube(radius=0.6 * MIN_TUBE * extent_mm, n_sides=6), color="black")
-            feeding = tree.parent[tree.segments[inside, 0]]
+            feeding = _incoming(segments, len(points))[segments[inside, 0]]
             first = inside[(feeding < 0) | (flag[np.maximum(feeding, 0)] == 0)][0]
-            tips.append(points[tree.segments[first, 0]])
+            tips.append(points[segments[first, 0]])
     return tips
+
+
+def _incoming(segments: np.ndarray, nodes: int) -> np.ndarray:
+    """The segment feeding each node (−1: a root), from (upstream, downstream) segments."""
+    incoming = np.full(nodes, -1, dtype=np.int64)
+    incoming[segments[:, 1]] = np.arange(len(segments))
+    return incoming

@@ -22,8 +22,9 @@ import numpy as np
 import tomli_w
 
 from ..errors import ResultsError
-from ..vascular.vtp import write_tree_vtp
-from ..io.vti import ZLIB_LEVEL, write_pvd, write_vti
+from ..vascular.tree_file import write_tree_vtp
+from ..io.vti import write_pvd, write_vti
+from ..io.vtk_xml import ZLIB_LEVEL
 
 
 def steady_fields(domain, steady) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ from .sources.generate import fitted_murray_exponent, generate_tree
 from .flow.network import pries_viscosity, solve_tree_flow
 from .tree import TreeError, VascularTree
 from .sources.vessel_mask import load_vessel_mask, tree_from_mask
-from .vtp import read_tree_vtp, write_tree_vtp
+from .tree_file import read_tree_vtp, write_tree_vtp
 
 __all__ = ["TreeError", "VascularTree", "fitted_murray_exponent", "generate_tree",
            "load_centerlines", "load_vessel_mask", "pries_viscosity", "read_tree_vtp",

@@ -18,7 +18,7 @@ from perfusion.domain import build_domain
 from perfusion.steady.embolization import embolized_steady
 from perfusion.pipeline import run_case
 from perfusion.steady.solve import solve_steady
-from perfusion.vascular.vtp import read_tree_vtp
+from perfusion.vascular.tree_file import read_tree_vtp
 
 TREE = {"source": "generated", "root": ["48 mm", "6 mm", "40 mm"], "inflow": "65 mL/min",
         "pressure": "100 mmHg", "terminals": 60, "seed": 3, "kernel_radius": "6 mm"}
@@ -169,7 +169,7 @@ def test_superselective_beats_lobar(tmp_path):
 
 def test_loaded_tree_outside_the_tissue_is_a_clear_error(tmp_path):
     from perfusion.vascular import VascularTree
-    from perfusion.vascular.vtp import write_tree_vtp
+    from perfusion.vascular.tree_file import write_tree_vtp
 
     points = np.array([[48, 30, 40], [48, 44, 40], [40, 56, 40], [56, 56, 40]], float) * 1e-3
     tree = VascularTree.from_edges(points, [[0, 1], [1, 2], [1, 3]], [1e-3, 7e-4, 7e-4], [0])

@@ -27,8 +27,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ...io.vtp import PolyLines
 from ..tree import TreeError, VascularTree, _mm
-from ..vtp import PolyLines, read_vtp_lines
+from ..tree_file import read_line_cells
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def load_centerlines(path: str | os.PathLike, *, radius_array: str = "MaximumIns
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from perfusion.vascular.vtp import write_tree_vtp
+    >>> from perfusion.vascular.tree_file import write_tree_vtp
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.vtp"
     >>> write_tree_vtp(out, VascularTree([[0, 0, 0], [1e-3, 0, 0], [2e-3, 0, 0]],
     ...                                  [[0, 1], [1, 2]], [3e-4, 2e-4]))
@@ -82,7 +83,7 @@ def load_centerlines(path: str | os.PathLike, *, radius_array: str = "MaximumIns
         raise TreeError(f"{path}: centre-line file not found; check the path.")
     suffix = path.suffix.lower()
     if suffix == ".vtp":
-        lines = read_vtp_lines(path)
+        lines = read_line_cells(path)
     elif suffix == ".vtk":
         lines = _read_legacy(path)
     else:
