@@ -14,7 +14,7 @@ import click
 
 from .info_commands import cases, info
 from .render_command import render
-from .run_commands import _summary, run, validate  # noqa: F401  (_summary: used by tests)
+from .run_commands import run, validate
 from .sweep_command import sweep
 
 

@@ -13,7 +13,8 @@ from case_data import LIVER, WELL_MIXED, tracer
 
 from perfusion.compute.backend import make_backend
 from perfusion.case.loader import case_from_dict
-from perfusion.cli import _summary, main
+from perfusion.cli import main
+from perfusion.cli.run_commands import _summary
 from perfusion.domain import build_domain
 from perfusion.steady.embolization import embolized_steady
 from perfusion.pipeline import run_case
