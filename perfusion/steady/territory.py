@@ -1,16 +1,48 @@
 """Catheter territory: the share of each voxel's blood that entered through the catheter.
 
 Steady first-order upwind transport of a tracer ``w`` carried by a supply's flow
-(DESIGN §2.4). With face fluxes ``f_ij = T_ij (φ_i − φ_j)`` per unit cell volume (the
-supply stencil's faces, so the discrete fluid balance ``q_i + Σ_in f = Σ_out f + F_i`` holds)
-and inlet sources ``q_i`` of which ``q_i^cath`` come through catheterised inlets:
+(docs/model.md §4). Face fluxes are ``f_ij = T_ij (φ_i − φ_j)`` per unit cell volume (the supply
+stencil's faces). Each inlet ``k`` (a point inlet, or a tree terminal) with flow ``Q_k``
+spreads over its voxels with weights ``ω_kv``. An inlet with ``Q_k > 0`` is a *source*; one
+with ``Q_k < 0`` is a *sink*: a tree terminal whose kernel mean of ``φ`` is above its parent
+node's pressure drains blood back into the tree (this happens in the coupled 1D–3D solve,
+e.g. near where trees with several roots meet). Per voxel
 
-    (q_i + Σ_{j→i} f_ji) w_i − Σ_{j→i} f_ji w_j = q_i^cath
+    s_i = Σ_{Q_k > 0} Q_k ω_ki / V        (inflow density),
+    r_i = Σ_{Q_k < 0} |Q_k| ω_ki / V      (sink density),      q_i = s_i − r_i,
 
-The matrix is an M-matrix with non-negative row sums ``q_i``, so ``0 ≤ w ≤ 1``; flow runs
-from high to low ``φ``, so ordering voxels by decreasing ``φ`` makes it lower triangular
-and one triangular solve is exact. Tracer conservation gives
-``Σ F_i w_i / Σ F_i = Q_cath / Q_s`` (the flow-weighted mean).
+split per inlet, not per voxel net, so a sink's kernel overlapping a source's does not cancel
+it. Fluid balance: ``s_i + Σ_{j→i} f_ji = Σ_{i→j} f_ij + F_i + r_i``. A sink removes blood at
+the voxel's own concentration ``w_i`` (it enters the diagonal, like the capillary outflow
+``F_i``); a source brings blood of concentration ``a_k`` (``a_k`` the catheter weight of a
+catheterised inlet, 0 for the others):
+
+    (s_i + Σ_{j→i} f_ji) w_i − Σ_{j→i} f_ji w_j = c_i,      c_i = Σ_{Q_k > 0} a_k Q_k ω_ki / V
+
+Flow runs from high to low ``φ``, so ordering voxels by decreasing ``φ`` makes the matrix
+lower triangular and one triangular solve is exact. Voxels without inflow (``s_i +
+Σ_{j→i} f_ji = 0``) carry no blood of this supply and get ``w = 0``.
+
+Bounds. The matrix is an M-matrix with row sums ``s_i ≥ 0`` and ``0 ≤ c_i ≤ a_max s_i``, so
+``0 ≤ w ≤ max(1, a_max)`` exactly (to round-off), ``a_max`` the largest catheter weight. For
+point inlets ``a = 1``; on a tree with well-mixed drug (σ = 1, ``perfusion.vascular.catheter``)
+``a_t ≤ 1`` up to the coupled solve's Kirchhoff residual (``a_t − 1`` ~ 1e-11), and ``a_t < 1``
+below a node where a sink's blood re-enters the tree (that blood counts as non-catheter
+blood). With streaming (σ > 1) some ``a_t`` exceed 1 and ``w`` is the drug concentration
+relative to the well-mixed one, which may exceed 1 there.
+
+Conservation. Summing the rows, the inner fluxes cancel: every bit of tracer that enters
+through a catheterised source leaves through the capillaries or a sink,
+
+    Σ_i (F_i + r_i) w_i V = Q_cath = Σ_{cath, Q_k > 0} a_k Q_k,      Σ_i (F_i + r_i) V = Q_in = Σ_{Q_k > 0} Q_k,
+
+to the supply solve's tolerance (the diagonal uses the inflow side of the fluid balance).
+So the *outflow-weighted* mean ``Σ (F + r) w / Σ (F + r)`` equals the catheter's share of
+the inflow ``Q_cath / Q_in`` (``flow_weighted_mean`` vs ``expected_mean``). Without sinks
+(point inlets, and trees whose terminal flows are all positive) ``r = 0``: it is the
+perfusion-weighted mean ``Σ F w / Σ F``, ``Q_in`` is the supply's inflow and ``Q_cath`` the
+catheterised inlets' flow. With sinks the perfusion-weighted mean (``perfusion_weighted_mean``)
+differs from ``Q_cath / Q_in`` by the tracer that drains back into the tree.
 """
 from __future__ import annotations
 
@@ -27,19 +59,22 @@ class Territory:
 
     supply: str
     fraction: object            # w (catheter share of this supply's blood)
-    catheter_flow: float
-    flow_weighted_mean: float
-    expected_mean: float
+    catheter_flow: float        # Q_cath: weighted inflow through catheterised sources [m³/s]
+    flow_weighted_mean: float   # Σ (F + r) w / Σ (F + r): outflow-weighted (module docstring)
+    expected_mean: float        # Q_cath / Q_in
     bounds: tuple[float, float]
+    perfusion_weighted_mean: float = float("nan")   # Σ F w / Σ F
+    sink_flow: float = 0.0      # Σ |Q_k| over sinks (terminals draining into the tree) [m³/s]
 
 
-def _triplets(supply, backend):
-    """Host (rows, cols, values) of the inflow couplings and the diagonal."""
+def _triplets(supply, inflow_source, backend):
+    """Host (φ, diagonal, rows, cols, values) of the inflow couplings; the diagonal is the
+    inflow of each voxel: its source density ``inflow_source`` plus the face inflows."""
     stencil = supply.stencil
     shape = supply.source.shape
     phi = backend.to_host(supply.pressure).astype(np.float64)
     index = np.arange(int(np.prod(shape))).reshape(shape)
-    diag = backend.to_host(supply.source).astype(np.float64).ravel().copy()
+    diag = np.asarray(inflow_source, dtype=np.float64).ravel().copy()
     rows, cols, vals = [], [], []
     for axis, t in enumerate(stencil.faces):
         lo = [slice(None)] * 3
@@ -67,12 +102,20 @@ def solve_territory(supply, catheter_inlets: dict[str, float], backend,
     from scipy.sparse.linalg import spsolve_triangular
 
     shape = supply.source.shape
-    phi, diag, rows, cols, vals = _triplets(supply, backend)
-    catheterised = [inlet for inlet in supply.inlets if inlet.name in catheter_inlets]
+    sources = [inlet for inlet in supply.inlets if inlet.flow > 0]
+    sinks = [replace(inlet, flow=-inlet.flow) for inlet in supply.inlets if inlet.flow < 0]
+    if sinks:
+        inflow_source = source_density(sources, shape, voxel_volume)
+    else:   # q itself (as the supply was solved with it)
+        inflow_source = backend.to_host(supply.source).astype(np.float64)
+    sink = source_density(sinks, shape, voxel_volume).ravel()
+    phi, diag, rows, cols, vals = _triplets(supply, inflow_source, backend)
+    catheterised = [inlet for inlet in sources if inlet.name in catheter_inlets]
     weighted = [replace(inlet, flow=inlet.flow * catheter_inlets[inlet.name])
                 for inlet in catheterised]
     catheter_source = source_density(weighted, shape, voxel_volume).ravel()
-    catheter_flow = sum(inlet.flow for inlet in catheterised)
+    catheter_flow = sum(inlet.flow for inlet in weighted)
+    inflow = sum(inlet.flow for inlet in sources)
     active = diag > 0
     order = np.argsort(-phi, kind="stable")
     order = order[active[order]]
@@ -88,8 +131,15 @@ def solve_territory(supply, catheter_inlets: dict[str, float], backend,
     w[order] = spsolve_triangular(matrix, catheter_source[order], lower=True)
     w = w.reshape(shape)
     perfusion = backend.to_host(supply.perfusion).astype(np.float64)
-    mean = float((perfusion * w).sum() / perfusion.sum())
+    perfusion_mean = float((perfusion * w).sum() / perfusion.sum())
+    if sinks:
+        outflow = perfusion + sink.reshape(shape)
+        mean = float((outflow * w).sum() / outflow.sum())
+    else:
+        mean = perfusion_mean
     inside = active.reshape(shape)
     return Territory(supply=supply.name, fraction=backend.asarray(w), catheter_flow=catheter_flow,
-                     flow_weighted_mean=mean, expected_mean=catheter_flow / supply.inflow,
-                     bounds=(float(w[inside].min()), float(w[inside].max())))
+                     flow_weighted_mean=mean, expected_mean=catheter_flow / inflow,
+                     bounds=(float(w[inside].min()), float(w[inside].max())),
+                     perfusion_weighted_mean=perfusion_mean,
+                     sink_flow=-sum(inlet.flow for inlet in supply.inlets if inlet.flow < 0))
