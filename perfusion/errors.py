@@ -32,3 +32,15 @@ class ResultsError(PerfusionError):
 
 class RenderingError(PerfusionError):
     """Pictures cannot be made here (missing extra, no OpenGL); says what to install or set."""
+
+
+class InvariantError(PerfusionError):
+    """A physical invariant of a run (conservation, bounds, mass balance) failed its check.
+
+    The message names each failed invariant with its value, tolerance, likely cause and what
+    to change; ``checks`` holds the failed records as in ``metrics.json``.
+    """
+
+    def __init__(self, message: str, checks: dict | None = None):
+        super().__init__(message)
+        self.checks = checks or {}

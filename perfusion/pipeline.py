@@ -1,7 +1,7 @@
-"""``run_case``: case → domain → steady fields → metrics → results directory.
+"""``run_case``: case → domain → steady fields → metrics and checks → results directory.
 
 Every entry point (the CLI's ``run``, scripts, sweeps) calls :func:`run_case`; each stage
-takes the previous stage's result and returns its own (DESIGN §4). Before anything is
+takes the previous stage's result and returns its own (docs/architecture.md). Before anything is
 allocated the run's memory estimate (``perfusion.compute.memory``) is compared with the free
 device and host memory; an allocation that fails anyway (NumPy ``MemoryError``, CuPy
 ``OutOfMemoryError``) becomes the same message, with CuPy's pools released first.
@@ -25,6 +25,7 @@ from .errors import BackendUnavailableError, CaseError, GeometryError
 from .results.exposure import drug_metrics
 from .results.write import check_output_dir, steady_fields, write_results
 from .compute.memory import GIB, MemoryEstimate, check_fits, estimate, remedies
+from .results.checks import drug_checks, enforce, failed_checks_file, steady_checks
 from .results.metrics import residual_histories, steady_metrics
 from .steady.solve import solve_steady
 from .transport.run import run_drug
@@ -49,7 +50,7 @@ def default_output_dir(case: Case) -> Path:
 def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
              backend: str | None = None, precision: str | None = None,
              check_memory: bool = True, checkpoint_every: float | None = None,
-             resume: bool = False) -> RunResult:
+             resume: bool = False, strict: bool = True) -> RunResult:
     """Run a case end to end and write its results directory.
 
     ``checkpoint_every`` [s of simulated time] saves the drug loop into ``<DIR>.checkpoint/``
@@ -59,6 +60,12 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
     With ``check_memory`` (the default) a run whose memory estimate exceeds the free device
     or host memory is refused before anything is allocated
     (:class:`~perfusion.errors.BackendUnavailableError`, with what to change).
+
+    Every run checks its physical invariants (:mod:`perfusion.results.checks`; ``checks`` in
+    ``metrics.json``). A failed check raises :class:`~perfusion.errors.InvariantError` before
+    the results directory is moved into place (the steady checks before the drug loop), and
+    the metrics go to ``<DIR>.failed-checks.json``; ``strict=False`` logs a warning instead
+    and writes the results with ``passed: false``.
 
     Examples
     --------
@@ -79,7 +86,7 @@ def run_case(case: Case | str | Path, output_dir: str | Path | None = None, *,
         check_fits(memory, be)
     try:
         return _run(case, be, output_dir, _checkpointer(case, be, output_dir,
-                                                        checkpoint_every, resume))
+                                                        checkpoint_every, resume), strict)
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
@@ -122,7 +129,8 @@ def _naming_the_file(case: Case):
         raise CaseError(f"{case_source(case)}: {exc}") from None
 
 
-def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResult:
+def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
+         strict: bool = True) -> RunResult:
     """The stages of :func:`run_case` (its own frame, so an error can release the arrays)."""
     timings = {}
     start = time.perf_counter()
@@ -130,22 +138,32 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None) -> RunResul
         domain = build_domain(case, be)
         timings["domain"] = time.perf_counter() - start
         steady = solve_steady(case, domain)
-        timings["steady"] = time.perf_counter() - start - sum(timings.values())
-        drug = run_drug(case, domain, steady, checkpoint) if case.infusion else None
-        if drug is not None:
-            timings["drug"] = time.perf_counter() - start - sum(timings.values())
+        timings["steady"] = time.perf_counter() - start - timings["domain"]
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
                   "device": be.device}
     metrics = steady_metrics(case, domain, steady)
     metrics.update(tree_metrics(steady, domain))
-    if drug is not None:
+    checks = steady_checks(case, domain, steady, metrics)
+    failed_file = failed_checks_file(output_dir)
+    if strict:  # refuse a broken steady state before the drug loop
+        enforce(checks, strict, {**metrics, **provenance, "checks": checks}, failed_file)
+    drug = None
+    if case.infusion:
+        started = time.perf_counter()
+        with _naming_the_file(case):
+            drug = run_drug(case, domain, steady, checkpoint)
+        timings["drug"] = time.perf_counter() - started
         metrics.update(drug_metrics(case, domain, drug))
+        checks.update(drug_checks(metrics, be.precision))
+    metrics["checks"] = checks
     metrics.update(provenance)
     metrics["timings"] = {k: round(v, 4) for k, v in timings.items()}
+    enforce(checks, strict, metrics, failed_file)  # before anything looks like a result
     directory = write_results(
         output_dir, resolved=resolved_case(case, domain, provenance),
         metrics=metrics, fields=steady_fields(domain, steady), domain=domain,
         histories=residual_histories(steady), drug=drug, trees=tree_files(steady, drug))
+    failed_file.unlink(missing_ok=True)  # a previous refused run's metrics are stale now
     if checkpoint is not None:
         checkpoint.remove()
     log.info("results written to %s", directory)

@@ -1,7 +1,8 @@
 """``perfusion run`` and ``perfusion validate``: run one case, or check case files.
 
 ``run`` takes a case file or one member of a sweep manifest (:func:`_case_to_run`) and prints
-the headline table of its metrics (:func:`_summary`); ``validate`` loads case files and
+the headline table of its metrics and its invariant checks (:func:`_summary`; ``--no-strict``
+keeps the results of a run whose checks fail); ``validate`` loads case files and
 prints the memory estimate of each without running them.
 """
 from __future__ import annotations
@@ -33,11 +34,14 @@ from .render_command import report_rendered
 @quiet_option
 @click.option("--skip-memory-check", is_flag=True,
               help="Run even when the memory estimate exceeds the free memory.")
+@click.option("--no-strict", "no_strict", is_flag=True,
+              help="Keep the results when a physical invariant check fails (a warning, and "
+                   "passed: false under checks in metrics.json) instead of an error.")
 @click.option("--render", "render_after", is_flag=True,
               help="Also draw the figures, the report and the exports (perfusion render).")
 @with_debug
 def run(case, output, manifest, index, checkpoint_every, resume, backend, precision, overrides,
-        quiet, skip_memory_check, render_after):
+        quiet, skip_memory_check, no_strict, render_after):
     """Run CASE (or member --index of --manifest) and write its results directory."""
     from ..pipeline import run_case
 
@@ -51,7 +55,7 @@ def run(case, output, manifest, index, checkpoint_every, resume, backend, precis
             raise PerfusionError(f"--checkpoint-every: {exc} (e.g. '10 min')") from None
     result = run_case(_case_to_run(case, manifest, index, overrides), output, backend=backend,
                       precision=precision, check_memory=not skip_memory_check,
-                      checkpoint_every=every, resume=resume)
+                      checkpoint_every=every, resume=resume, strict=not no_strict)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
     if render_after:
@@ -100,6 +104,10 @@ def _summary(metrics: dict) -> str:
                      f"{t['supply']} flow")
     if "auc" in metrics:
         lines.extend(_drug_summary(metrics))
+    if "checks" in metrics:
+        from ..results.checks import summary
+
+        lines.append(f"  {summary(metrics['checks'])}")
     return "\n".join(lines)
 
 
