@@ -5,8 +5,10 @@ file name; pydantic lets non-``ValueError`` exceptions through unchanged.
 """
 from __future__ import annotations
 
+import difflib
+
 from ..errors import CaseError
-from ..library.tissues import TISSUE_DEFAULTS
+from ..library.tissues import CLASS_ALIASES, TISSUE_DEFAULTS, canonical_class
 
 
 class KeyedCaseError(CaseError):
@@ -16,6 +18,68 @@ class KeyedCaseError(CaseError):
         super().__init__(f"{key}: {message}")
         self.key = key
         self.message = message
+
+
+def canonical_class_names(raw):
+    """The raw case with every tissue-class name given as the built-in name it stands for.
+
+    ``tumour`` (and ``Tumor`` …) become ``tumor`` in ``geometry.labels`` values,
+    ``geometry.masks`` keys, ``[tissue.X]`` tables and their ``base``, ``catheter.feeds`` and
+    ``exposure.target``, so that every later stage sees one name per class. Two spellings
+    of one class given side by side raise :class:`KeyedCaseError`.
+    """
+    if not isinstance(raw, dict):
+        return raw
+    raw = dict(raw)
+    geometry = raw.get("geometry")
+    if isinstance(geometry, dict):
+        geometry = raw["geometry"] = dict(geometry)
+        if isinstance(geometry.get("labels"), dict):
+            geometry["labels"] = {value: _canonical(name)
+                                  for value, name in geometry["labels"].items()}
+        if isinstance(geometry.get("masks"), dict):
+            geometry["masks"] = _canonical_keys(geometry["masks"], "geometry.masks",
+                                                "one mask file per class")
+    if isinstance(raw.get("tissue"), dict):
+        tissue = _canonical_keys(raw["tissue"], "tissue", "one table per class")
+        for name, table in tissue.items():
+            if isinstance(table, dict) and isinstance(table.get("base"), str):
+                tissue[name] = {**table, "base": canonical_class(table["base"])}
+        raw["tissue"] = tissue
+    for table, key in (("catheter", "feeds"), ("exposure", "target")):
+        if isinstance(raw.get(table), dict) and isinstance(raw[table].get(key), str):
+            raw[table] = {**raw[table], key: canonical_class(raw[table][key])}
+    return raw
+
+
+def _canonical(name):
+    return canonical_class(name) if isinstance(name, str) else name
+
+
+def _canonical_keys(table: dict, key: str, fix: str) -> dict:
+    out: dict = {}
+    given: dict[str, str] = {}
+    for name, value in table.items():
+        canonical = _canonical(name)
+        if canonical in out:
+            raise KeyedCaseError(
+                f"{key}.{name}", f"{given[canonical]!r} and {name!r} both name the tissue class "
+                f"{canonical!r} (spellings such as {_aliases(canonical)} are accepted); give "
+                f"{fix}: merge them into {key}.{canonical}")
+        out[canonical] = value
+        given[canonical] = name
+    return out
+
+
+def _aliases(name: str) -> str:
+    return ", ".join(repr(a) for a in [*(a for a, t in CLASS_ALIASES.items() if t == name),
+                                       name.capitalize()])
+
+
+def unused_tissue_classes(case) -> list[str]:
+    """Built-in classes with a ``[tissue.X]`` table that no geometry source of the case produces."""
+    produced = case.geometry.class_names()
+    return [name for name in case.tissue if name not in produced]
 
 
 def check_case(case) -> None:
@@ -72,8 +136,11 @@ def _check_tissue(case, supply_names: list[str]) -> None:
     for class_name, spec in case.tissue.items():
         key = f"tissue.{class_name}"
         if class_name not in known:
-            raise KeyedCaseError(key, f"unknown tissue class {class_name!r}; classes in this case: "
-                                 f"{geometry_classes} (image classes are named in geometry.labels)")
+            close = difflib.get_close_matches(class_name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise KeyedCaseError(key, f"unknown tissue class {class_name!r}; {hint}classes in this "
+                                 f"case: {geometry_classes} (image classes are named in "
+                                 "geometry.labels)")
         for field in ("supply_fractions", "capillary_conductance"):
             for supply in (getattr(spec, field) or {}):
                 if supply not in supply_names:
@@ -147,7 +214,7 @@ def _check_protocol(case) -> None:
 
 
 def _check_drug(case) -> None:
-    from ..library.drugs import get_drug
+    from ..library.drugs import drugs_closest_first, get_drug
 
     spec = case.drug
     try:
@@ -158,5 +225,8 @@ def _check_drug(case) -> None:
                     if getattr(spec, k) is None]
         missing += [f"systemic.{k}" for k in SYSTEMIC_PARAMETERS if getattr(case.systemic, k) is None]
         if missing:
-            raise KeyedCaseError("drug.name", f"{spec.name!r} is not in the drug library, so "
-                                 f"every parameter must be given; missing: {', '.join(missing)}")
+            raise KeyedCaseError("drug.name", f"{spec.name!r} is not in the drug library "
+                                 f"(library drugs, closest first: "
+                                 f"{', '.join(drugs_closest_first(spec.name))}); name one of "
+                                 f"them, or give every parameter of a new drug; missing: "
+                                 f"{', '.join(missing)}")

@@ -7,6 +7,7 @@ Relative paths in the case are resolved against the case file's folder.
 from __future__ import annotations
 
 import copy
+import logging
 import tomllib
 import typing
 from pathlib import Path
@@ -14,9 +15,11 @@ from pathlib import Path
 import pydantic
 
 from ..errors import CaseError
-from .checks import KeyedCaseError
+from .checks import KeyedCaseError, unused_tissue_classes
 from .introspect import model_of
 from .schema import Case
+
+log = logging.getLogger(__name__)
 
 
 def load_case(path: str | Path, overrides: typing.Sequence[str] = ()) -> Case:
@@ -54,6 +57,11 @@ def case_from_dict(raw: dict, source: str | Path = "<case>",
     except pydantic.ValidationError as exc:
         raise CaseError(format_validation_error(exc, source, raw)) from None
     object.__setattr__(case, "__source__", str(source))
+    produced = case.geometry.class_names()
+    for name in unused_tissue_classes(case):
+        log.warning("%s: tissue.%s: no geometry source of this case produces class %r (it has "
+                    "%s), so this table is ignored; remove it, or map a label to %r in "
+                    "geometry.labels", source, name, name, produced, name)
     return case
 
 
@@ -71,9 +79,8 @@ def apply_override(raw: dict, override: str, source: Path) -> None:
     try:
         value = tomllib.loads(f"value = {text.strip()}")["value"]
     except tomllib.TOMLDecodeError:
-        raise CaseError(
-            f"--set {override!r}: the value is not TOML; quote strings, e.g. "
-            f"--set '{key}=\"{text.strip()}\"'") from None
+        raise CaseError(f"--set {override!r}: the value is not TOML; "
+                        f"{_override_fix(key, text.strip())}") from None
     parts = key.split(".")
     node = raw
     for depth, part in enumerate(parts[:-1]):
@@ -83,6 +90,20 @@ def apply_override(raw: dict, override: str, source: Path) -> None:
         node[_index(node, last, key, override)] = value
     else:
         node[last] = value
+
+
+def _override_fix(key: str, text: str) -> str:
+    """The fix for an override value that is not TOML: a list in brackets, else a quoted string."""
+    if "," in text and not text.startswith(("[", "{", '"', "'")):
+        items = [item.strip() for item in text.split(",")]
+        for array in (f"[{', '.join(items)}]",
+                      "[" + ", ".join(f'"{item}"' for item in items) + "]"):
+            try:
+                tomllib.loads(f"value = {array}")
+            except tomllib.TOMLDecodeError:
+                continue
+            return f"give a list as a TOML array in brackets, e.g. --set '{key}={array.replace(', ', ',')}'"
+    return f"quote strings, e.g. --set '{key}=\"{text}\"'"
 
 
 def _child(node, part: str, prefix: str, override: str):
@@ -109,21 +130,35 @@ def _resolve_paths(raw: dict, source: Path) -> None:
     geometry = raw.get("geometry")
     if isinstance(geometry, dict) and isinstance(geometry.get("masks"), dict):
         tables += [("geometry.masks", geometry["masks"])]
+    missing: list[tuple[str, Path]] = []
     for key, table in tables:
         if not isinstance(table, dict):
             continue
         for name in (["path"] if key != "geometry.masks" else list(table)):
             if isinstance(table.get(name), str):
-                table[name] = _existing(Path(table[name]).expanduser(), source, f"{key}.{name}")
+                table[name] = _existing(Path(table[name]).expanduser(), source, f"{key}.{name}",
+                                        missing)
+    if missing:
+        raise CaseError(_missing_files(source, missing))
 
 
-def _existing(path: Path, source: Path, key: str) -> str:
+def _existing(path: Path, source: Path, key: str, missing: list) -> str:
     if not path.is_absolute():
         path = source.parent / path
     if not path.exists():
-        raise CaseError(f"{source}: {key}: {str(path)!r} does not exist; give a path relative "
-                        "to the case file or an absolute one")
+        missing.append((key, path))
     return str(path.resolve())
+
+
+def _missing_files(source: Path, missing: list[tuple[str, Path]]) -> str:
+    """One message naming every missing file and, for known data, where to get it."""
+    from ..library.cases import missing_data_hint
+
+    files = "; ".join(f"{key}: {str(path)!r}" for key, path in missing)
+    verb = "does not exist" if len(missing) == 1 else f"do not exist ({len(missing)} files)"
+    hint = missing_data_hint([path for _, path in missing])
+    return (f"{source}: {files} {verb}; give a path relative to the case file or an absolute "
+            "one (or override it with --set KEY='\"PATH\"')" + (f". {hint}" if hint else ""))
 
 
 def _dotted(loc: tuple) -> str:

@@ -1,4 +1,4 @@
-"""The case-file schema (DESIGN §5.1): strict, frozen pydantic models.
+"""The case-file schema (README.md, Case files): strict, frozen pydantic models.
 
 Each field's description is its documentation (the README's case reference is generated
 from it). Quantities are strings with units converted to SI on validation; ``None``
@@ -247,6 +247,13 @@ class Case(Strict):
     simulation: SimulationSpec = SimulationSpec()
     output: OutputSpec = OutputSpec()
     provenance: dict[str, str] = Field({}, description="Written by perfusion into resolved cases.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_class_names(cls, raw):
+        from .checks import canonical_class_names  # "tumour" → "tumor", once, at the edge
+
+        return canonical_class_names(raw)
 
     @model_validator(mode="after")
     def _cross_references(self):

@@ -36,6 +36,15 @@ _LITS_FILES = {
 _DOWNLOAD_TIMEOUT_S = 600
 
 
+class DatasetUnreachableError(GeometryError):
+    """The package index could not be reached (or refused the download).
+
+    Raised only for a failed download, never for a package whose contents changed (that
+    stays a plain :class:`~perfusion.errors.GeometryError`), so tests may skip on this
+    error alone and still fail when the data are wrong.
+    """
+
+
 def fetch_lits117(cache_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """Return the CT image and label volume of LiTS volume 117, downloading them once.
 
@@ -56,9 +65,12 @@ def fetch_lits117(cache_dir: str | os.PathLike | None = None) -> tuple[Path, Pat
 
     Raises
     ------
+    DatasetUnreachableError
+        The package index could not be reached (a :class:`GeometryError` subclass); the
+        message says how to fetch the files by hand.
     GeometryError
-        The package index could not be reached or the package no longer holds the files;
-        the message says how to fetch them by hand.
+        The package no longer holds the expected files (wrong size or SHA-256) or is not a
+        readable archive; the message says how to fetch them by hand.
 
     Examples
     --------
@@ -87,11 +99,11 @@ def _download(target: Path) -> None:
             result = subprocess.run(command, capture_output=True, text=True,
                                     timeout=_DOWNLOAD_TIMEOUT_S, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise GeometryError(_unreachable(target, str(exc))) from exc
+            raise DatasetUnreachableError(_unreachable(target, str(exc))) from exc
         archives = sorted(Path(folder).iterdir())
         if result.returncode != 0 or not archives:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            raise GeometryError(_unreachable(target, detail[-1] if detail else "no file"))
+            raise DatasetUnreachableError(_unreachable(target, detail[-1] if detail else "no file"))
         try:
             contents = _read_members(archives[0])
         except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:

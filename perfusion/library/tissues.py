@@ -1,6 +1,6 @@
 """Default tissue and supply parameters, each with its source.
 
-Symbols (DESIGN §2.2–2.3):
+Symbols (docs/model.md §2, §5, §9):
 
 - ``K_i`` interstitial hydraulic conductivity [m²/(Pa·s)]
 - ``L_p`` vessel-wall hydraulic conductivity [m/(Pa·s)], ``S/V`` vascular surface per
@@ -51,7 +51,7 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
         "plasma_fraction": Default(
             0.05, "order of DCE-MRI plasma volume fractions of liver parenchyma (unconfirmed)"),
         "perfusion": Default(
-            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (DESIGN §2.7)"),
+            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (docs/model.md §9)"),
     },
     "tumor": {
         "interstitial_conductivity": Default(3.1e-14, BAXTER_JAIN),
@@ -64,37 +64,54 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
         "lymphatic_conductance": Default(0.0, "Baxter & Jain 1989: no functional lymphatics in tumours"),
         "lymphatic_pressure": Default(0.0, BAXTER_JAIN),
         "extracellular_fraction": Default(0.4, "El-Kareh & Secomb 2000"),
-        "plasma_fraction": Default(0.03, "DESIGN §5.1 example; tumour v_p from DCE-MRI 0.01–0.1"),
+        "plasma_fraction": Default(0.03, "illustrative value; tumour v_p from DCE-MRI 0.01–0.1"),
         "perfusion": Default(
-            20.0 * ML_MIN_100ML, "DESIGN §5.1 example; CT perfusion of liver metastases "
+            20.0 * ML_MIN_100ML, "illustrative value; CT perfusion of liver metastases "
             "10–60 mL/min/100 mL (unconfirmed)"),
     },
 }
 # A necrotic core is tumour without functional vessels: no filtration, no perfusion.
 TISSUE_DEFAULTS["necrotic"] = {
     **TISSUE_DEFAULTS["tumor"],
-    "vessel_wall_conductivity": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.3)"),
-    "vascular_surface_density": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.3)"),
-    "plasma_fraction": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.4)"),
-    "perfusion": Default(0.0, "necrotic core: no functional vessels (DESIGN §2.4)"),
+    "vessel_wall_conductivity": Default(0.0, "necrotic core: no functional vessels (docs/model.md §1)"),
+    "vascular_surface_density": Default(0.0, "necrotic core: no functional vessels (docs/model.md §1)"),
+    "plasma_fraction": Default(0.0, "necrotic core: no functional vessels (docs/model.md §1)"),
+    "perfusion": Default(0.0, "necrotic core: no functional vessels (docs/model.md §1)"),
 }
 
 #: The class a user-defined class inherits its defaults from, unless it names ``base``.
 DEFAULT_BASE_CLASS = "normal"
 
-#: Supply-compartment defaults (DESIGN §2.2, §2.7).
+#: Other spellings accepted for the built-in classes (British spelling); a case's class
+#: names are mapped to the built-in name once, when the case is read.
+CLASS_ALIASES: dict[str, str] = {"tumour": "tumor"}
+
+
+def canonical_class(name: str) -> str:
+    """The built-in class ``name`` stands for (``"tumour"``, ``"Tumor"`` → ``"tumor"``), else ``name``.
+
+    Examples
+    --------
+    >>> canonical_class("tumour"), canonical_class("necrotic"), canonical_class("cyst")
+    ('tumor', 'necrotic', 'cyst')
+    """
+    key = name.strip().lower()
+    key = CLASS_ALIASES.get(key, key)
+    return key if key in TISSUE_DEFAULTS else name
+
+#: Supply-compartment defaults (docs/model.md §2, §9.2).
 SUPPLY_DEFAULTS: dict[str, Default] = {
     "conductivity": Default(
-        2.0e-9, "DESIGN §2.7: K_s ≈ β_s L² for territories of 2–4 cm; brain arterioles "
+        2.0e-9, "docs/model.md §9.2: K_s ≈ β_s L² for territories of 2–4 cm; brain arterioles "
         "1.234e-9 m²/(Pa·s) (Józsa et al. 2021)"),
     "pressure_drop": Default(
-        50.0 * MMHG, "DESIGN §2.7: β_s ≈ F/(p_s − p_ven) with a 50 mmHg arteriolar drop"),
+        50.0 * MMHG, "docs/model.md §9.2: β_s ≈ F/(p_s − p_ven) with a 50 mmHg arteriolar drop"),
     "inlet_radius": Default(3.0e-3, "a few voxels at organ scale; spreads an inlet's flow"),
 }
 
 BLOOD_DEFAULTS: dict[str, Default] = {
     "hematocrit": Default(0.45, "normal adult haematocrit"),
-    "venous_pressure": Default(5.0 * MMHG, "hepatic veins a few mmHg (DESIGN §2.7)"),
+    "venous_pressure": Default(5.0 * MMHG, "hepatic veins a few mmHg (docs/model.md §9)"),
 }
 
 

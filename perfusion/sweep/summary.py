@@ -7,8 +7,10 @@
 Sensitivity (``sensitivity.json``): for ``method = "sobol"`` first- and total-order Sobol
 indices (SALib ``sobol.analyze`` on the Saltelli design); for random and Latin-hypercube
 samples first-order indices by RBD-FAST (SALib ``rbd_fast``, valid for any sample), each per
-headline metric. Without SALib, or with a failed member, squared Spearman rank correlations
-are given instead and the file says so.
+headline metric. Without SALib, with a failed member, or with fewer than 20 random or
+Latin-hypercube samples, squared Spearman rank correlations are given instead and the file's
+``method`` says so and why (e.g. "squared Spearman rank correlation (SALib not installed;
+not Sobol)").
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ HEADLINE = {
     "mass_balance_error": ("mass_balance_error",),
 }
 FIGURE_METRIC = ("tumor_to_normal_auc", "regional_advantage", "perfusion_mean_tumor")
+SPEARMAN = "squared Spearman rank correlation"
 
 
 def headline(metrics: dict) -> dict:
@@ -161,11 +164,15 @@ def sensitivity(sweep, rows: list[dict]) -> dict | None:
         if not np.isfinite(y).any():
             continue
         result["indices"][metric] = _indices(samples, problem, x, y, result)
+    if "SALib not installed" in (result["method"] or ""):
+        log.warning("sensitivity.json gives %s", result["method"])
     return result
 
 
 def _indices(samples, problem, x, y, result) -> dict:
+    reason = "some members did not finish"
     if np.isfinite(y).all():
+        reason = "fewer than 20 samples for RBD-FAST"
         try:
             if samples.method == "sobol":
                 from SALib.analyze import sobol
@@ -181,11 +188,11 @@ def _indices(samples, problem, x, y, result) -> dict:
                 result["method"] = "first-order indices by RBD-FAST (SALib)"
                 return {name: {"S1": float(s["S1"][k])} for k, name in enumerate(problem["names"])}
         except ImportError:
-            pass
+            reason = "SALib not installed; pip install perfusion[sweep] for Sobol/RBD-FAST indices"
     from scipy.stats import spearmanr
 
     finite = np.isfinite(y)
-    result["method"] = result["method"] or "squared Spearman rank correlation (not Sobol)"
+    result["method"] = result["method"] or f"{SPEARMAN} ({reason}; not Sobol)"
     return {name: {"rho2": float(spearmanr(x[finite, k], y[finite]).statistic ** 2)
                    if finite.sum() > 2 else math.nan}
             for k, name in enumerate(problem["names"])}

@@ -6,6 +6,7 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
+from perfusion.case.loader import case_from_dict
 from perfusion.cli import main
 
 
@@ -83,8 +84,11 @@ BAD_INPUTS = {
                                 ["blood.hematocrit", "< 1"]),
     "misspelt key": (_set("tissue.tumor.permeabilty", "1 m/s"), "validate",
                      ["tissue.tumor.permeabilty", "unknown key", "interstitial_conductivity"]),
-    "unknown tissue class": (_set("tissue.tumour", {"perfusion": "30 mL/min/(100 mL)"}), "validate",
-                             ["tissue.tumour", "unknown tissue class"]),
+    "unknown tissue class": (_set("tissue.tumr", {"perfusion": "30 mL/min/(100 mL)"}), "validate",
+                             ["tissue.tumr", "unknown tissue class", "did you mean 'tumor'"]),
+    "tumour and tumor tables both given": (_set("tissue.tumour", {"perfusion": "30 mL/min/(100 mL)"}),
+                                           "validate", ["tissue.tumour", "both name the tissue "
+                                                        "class 'tumor'", "merge them into tissue.tumor"]),
     "unknown supply in fractions": (_set("tissue.normal.supply_fractions",
                                          {"hepatic_artery": 0.3, "portal": 0.7}), "validate",
                                     ["tissue.normal.supply_fractions.portal", "unknown supply"]),
@@ -140,6 +144,9 @@ BAD_INPUTS = {
     "drug missing parameters": (_protocol(_set("drug", {"name": "mystery", "diffusivity": "1e-10 m^2/s"})),
                                 "validate", ["drug.name", "not in the drug library", "permeability",
                                              "systemic.clearance"]),
+    "misspelt drug name": (_protocol(_set("drug", {"name": "doxorubicine"})), "validate",
+                           ["drug.name", "'doxorubicine' is not in the drug library",
+                            "closest first: doxorubicin,", "cisplatin", "tracer"]),
     "arterial infusion without catheter": (_protocol(_delete("catheter")), "validate",
                                            ["infusion.0.route", "needs a [catheter]"]),
     "drug without infusion": (_set("drug", {"name": "cisplatin"}), "validate",
@@ -197,6 +204,21 @@ def test_bad_overrides(liver_dict, tmp_path, override, expected):
     assert result.exit_code == 1 and expected in result.output, result.output
 
 
+@pytest.mark.parametrize("override", ["grid.shape=48,48,40", "catheter.inlets=right,left"])
+def test_comma_list_override_suggests_a_toml_array_that_works(liver_dict, tmp_path, override):
+    """A comma list is not TOML; the fix offered is a TOML array, and that fix validates."""
+    path = tmp_path / "case.toml"
+    path.write_text(tomli_w.dumps(liver_dict))
+    result = CliRunner().invoke(main, ["validate", str(path), "--set", override])
+    assert result.exit_code == 1, result.output
+    assert "TOML array" in result.output and "quote strings" not in result.output, result.output
+    suggestion = result.output.split("--set '")[-1].split("'")[0]
+    key, _, values = override.partition("=")
+    assert suggestion.startswith(f"{key}=[") and suggestion.endswith("]"), suggestion
+    fixed = CliRunner().invoke(main, ["validate", str(path), "--set", suggestion])
+    assert fixed.exit_code == 0, fixed.output
+
+
 def test_debug_shows_the_traceback(liver_dict, tmp_path):
     liver_dict["blood"] = {"hematocrit": 2.0}
     path = tmp_path / "case.toml"
@@ -204,3 +226,65 @@ def test_debug_shows_the_traceback(liver_dict, tmp_path):
     result = CliRunner().invoke(main, ["validate", str(path), "--debug"])
     assert result.exit_code != 0
     assert result.exception is not None and "blood.hematocrit" in str(result.exception)
+
+
+# --- tissue class names: British spelling accepted, unused tables warned about ----------------
+
+def _labels_case(liver_dict, tmp_path, labels):
+    np.save(tmp_path / "labels.npy", _labels_volume())
+    liver_dict["geometry"] = {"kind": "image", "path": "labels.npy", "labels": labels}
+    liver_dict["grid"] = {"spacing": "4 mm"}
+    return liver_dict
+
+
+def test_tumour_label_is_the_builtin_tumor_class(liver_dict, tmp_path, caplog):
+    """labels = {2 = "tumour"} with [tissue.tumor]: one class 'tumor', its table applies."""
+    raw = _labels_case(liver_dict, tmp_path, {"1": "normal", "2": "tumour"})
+    case = case_from_dict(raw, source=tmp_path / "case.toml")
+    assert case.geometry.labels == {1: "normal", 2: "tumor"}
+    assert case.geometry.class_names() == ["normal", "tumor"]
+    assert case.tissue["tumor"].perfusion == pytest.approx(40 / 6000)
+    assert "tissue.tumor" not in caplog.text
+
+
+def test_british_spelling_everywhere_a_class_is_named(liver_dict, tmp_path):
+    liver_dict["tissue"]["tumour"] = liver_dict["tissue"].pop("tumor")
+    liver_dict["tissue"]["cyst"] = {"base": "Tumour", "supply_fractions": {"hepatic_artery": 1.0}}
+    liver_dict["drug"] = {"name": "doxorubicin"}
+    liver_dict["infusion"] = [{"route": "intra-arterial", "start": "0 min", "duration": "30 min",
+                               "dose": "50 mg"}]
+    liver_dict["simulation"] = {"duration": "2 h"}
+    liver_dict["exposure"] = {"target": "tumour"}
+    (tmp_path / "n.npy").write_bytes(b""), (tmp_path / "t.npy").write_bytes(b"")
+    masks = {"kind": "image", "masks": {"normal": "n.npy", "tumour": "t.npy", "cyst": "t.npy"}}
+    case = case_from_dict({**liver_dict, "geometry": masks, "grid": {"spacing": "4 mm"}},
+                          source=tmp_path / "case.toml")
+    assert list(case.geometry.masks) == ["normal", "tumor", "cyst"]
+    assert set(case.tissue) == {"normal", "tumor", "cyst"} and case.tissue["cyst"].base == "tumor"
+    assert case.tissue["tumor"].perfusion == pytest.approx(40 / 6000)
+    assert case.exposure.target == "tumor"
+    del liver_dict["tissue"]["cyst"]
+    phantom = case_from_dict(liver_dict, source=tmp_path / "case.toml")
+    assert phantom.exposure.target == "tumor" and "tumour" not in phantom.tissue
+
+
+@pytest.mark.parametrize("geometry, unused", [
+    ("labels", "necrotic"),       # the label map has normal and tumor only
+    ("phantom", "necrotic"),      # no tumour has a necrotic core
+])
+def test_table_for_a_class_no_geometry_produces_is_a_warning(liver_dict, tmp_path, caplog,
+                                                            geometry, unused):
+    if geometry == "labels":
+        raw = _labels_case(liver_dict, tmp_path, {"1": "normal", "2": "tumor"})
+    else:
+        raw = liver_dict
+        for tumor in raw["geometry"]["tumors"]:
+            tumor.pop("necrotic_radius", None)
+    raw["tissue"][unused] = {"interstitial_conductivity": "1e-14 m^2/(Pa*s)"}
+    case = case_from_dict(raw, source=tmp_path / "case.toml")
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, caplog.text
+    message = warnings[0].getMessage()
+    assert str(tmp_path / "case.toml") in message and f"tissue.{unused}" in message
+    assert "ignored" in message and "geometry.labels" in message
+    assert unused in case.tissue

@@ -2,6 +2,7 @@
 import hashlib
 import subprocess
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,13 +65,37 @@ def test_changed_package_contents_are_reported(tmp_path, fake_pip, monkeypatch):
         datasets.fetch_lits117(tmp_path)
 
 
+@pytest.mark.parametrize("name", sorted(FAKE))
+def test_hash_mismatch_is_not_an_unreachable_index(tmp_path, fake_pip, monkeypatch, name):
+    """A changed package must fail the LiTS tests: its error is not the one they skip on."""
+    size, _ = datasets._LITS_FILES[name]
+    monkeypatch.setitem(datasets._LITS_FILES, name, (size, "0" * 64))
+    with pytest.raises(GeometryError, match="the package changed") as error:
+        datasets.fetch_lits117(tmp_path)
+    assert not isinstance(error.value, datasets.DatasetUnreachableError)
+    assert not (tmp_path / "lits117" / name).exists()
+
+
+def test_unreadable_archive_is_not_an_unreachable_index(tmp_path, monkeypatch):
+    def run(command, **kwargs):
+        folder = command[command.index("--dest") + 1]
+        (Path(folder) / "liver_ct_segmentation_package-1.6.0-py3-none-any.whl").write_bytes(b"junk")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(datasets.subprocess, "run", run)
+    with pytest.raises(GeometryError, match="not a readable package archive") as error:
+        datasets.fetch_lits117(tmp_path)
+    assert not isinstance(error.value, datasets.DatasetUnreachableError)
+
+
 def test_unreachable_index_says_how_to_fetch_by_hand(tmp_path, monkeypatch):
     def run(command, **kwargs):
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution\n")
 
     monkeypatch.setattr(datasets.subprocess, "run", run)
-    with pytest.raises(GeometryError, match="could not be reached") as error:
+    with pytest.raises(datasets.DatasetUnreachableError, match="could not be reached") as error:
         datasets.fetch_lits117(tmp_path)
+    assert isinstance(error.value, GeometryError)
     assert "No matching distribution" in str(error.value)
     assert str(tmp_path / "lits117") in str(error.value) and "pip download" in str(error.value)
 
@@ -79,10 +104,8 @@ def test_unreachable_index_says_how_to_fetch_by_hand(tmp_path, monkeypatch):
 def test_real_download_has_liver_and_tumour_labels(tmp_path):
     try:
         image_path, label_path = datasets.fetch_lits117(tmp_path)
-    except GeometryError as error:
-        if "could not be reached" in str(error):
-            pytest.skip(f"the Python package index is unreachable: {error}")
-        raise
+    except datasets.DatasetUnreachableError as error:
+        pytest.skip(f"the Python package index is unreachable: {error}")
     labels = read_image(label_path)
     assert labels.data.shape == (128, 128, 128) and labels.spacing is None
     assert {0, 1, 2} <= set(np.unique(labels.data).tolist())

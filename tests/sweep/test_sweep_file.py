@@ -1,12 +1,16 @@
 """Sweep files: expansion, seeded samples, and every kind of bad file."""
 from __future__ import annotations
 
+import json
+import sys
+
 import numpy as np
 import pytest
 
 from sweep_data import GRID_SWEEP, write_sweep
 
-from perfusion.sweep import SweepError, load_sweep
+from perfusion.sweep import SweepError, load_sweep, summarize
+from perfusion.sweep.execute import member_directory
 from perfusion.sweep.sampling import numeric
 
 
@@ -62,6 +66,7 @@ def test_samples_are_reproducible_from_their_seed(tmp_path, method):
 
 
 def test_sobol_design_has_n_times_d_plus_2_members(tmp_path):
+    pytest.importorskip("SALib")  # the Saltelli design comes from SALib, an optional extra
     sweep = load_sweep(write_sweep(tmp_path, SAMPLED.format(method="sobol", seed=1)
                                    .replace("count = 5", "count = 4")))
     assert len(sweep.members) == 4 * (2 + 2)
@@ -104,3 +109,41 @@ def test_bad_sweep_files_name_file_key_and_fix(tmp_path, text, expected):
 def test_missing_sweep_file(tmp_path):
     with pytest.raises(SweepError, match="sweep file not found"):
         load_sweep(tmp_path / "nope.toml")
+
+
+def _sampled_sweep_with_fake_results(tmp_path):
+    """A 24-member random sweep whose members' metrics.json rise with the first parameter."""
+    sweep = load_sweep(write_sweep(tmp_path, SAMPLED.format(method="random", seed=2)
+                                   .replace("count = 5", "count = 24")))
+    for member, u in zip(sweep.members, sweep.unit_samples):
+        folder = member_directory(tmp_path / "out", member.index)
+        folder.mkdir(parents=True)
+        value = 1.0 + 3.0 * u[0] + 0.1 * u[1]
+        (folder / "metrics.json").write_text(json.dumps({
+            "auc": {"tumor": value, "normal": 1.0}, "tumor_to_normal_auc": value,
+            "regional_advantage": 2 * value, "perfusion_mean": {"tumor": 40.0 * value}}))
+    return sweep
+
+
+def test_sensitivity_without_salib_says_spearman_was_used(tmp_path, monkeypatch, caplog):
+    sweep = _sampled_sweep_with_fake_results(tmp_path)
+    for name in [n for n in sys.modules if n == "SALib" or n.startswith("SALib.")] + [
+            "SALib", "SALib.analyze", "SALib.analyze.rbd_fast", "SALib.analyze.sobol"]:
+        monkeypatch.setitem(sys.modules, name, None)  # any import of SALib now fails
+    result = summarize(sweep, tmp_path / "out")
+    document = json.loads(result.files["sensitivity"].read_text(encoding="utf-8"))
+    assert document["method"].startswith("squared Spearman rank correlation (SALib not installed")
+    assert "pip install perfusion[sweep]" in document["method"]
+    indices = document["indices"]["tumor_to_normal_auc"]
+    assert set(indices["tissue.tumor.perfusion"]) == {"rho2"}
+    assert indices["tissue.tumor.perfusion"]["rho2"] > 0.9
+    assert "SALib not installed" in caplog.text
+
+
+def test_sensitivity_with_salib_uses_rbd_fast(tmp_path):
+    pytest.importorskip("SALib")
+    sweep = _sampled_sweep_with_fake_results(tmp_path)
+    document = json.loads(summarize(sweep, tmp_path / "out").files["sensitivity"]
+                          .read_text(encoding="utf-8"))
+    assert document["method"] == "first-order indices by RBD-FAST (SALib)"
+    assert set(document["indices"]["tumor_to_normal_auc"]["tissue.tumor.perfusion"]) == {"S1"}
