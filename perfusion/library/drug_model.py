@@ -4,7 +4,7 @@
 quantities sources report (molecular weight, label PK, extraction) into those parameters.
 The drugs themselves are in ``drugs``.
 
-Symbols (DESIGN §2.4–2.5): ``D`` interstitial diffusivity, ``P`` vessel-wall permeability
+Symbols (docs/model.md §6, §7): ``D`` interstitial diffusivity, ``P`` vessel-wall permeability
 (``PS/V = P·S/V``), ``σ_f`` solvent-drag reflection, ``k_e`` loss of free extracellular drug in
 tissue, uptake ``U = k_in v_e c_e − k_out c_c`` (linear) or
 ``U = V_max [c_e/(c_e + v_e K_e) − c_c/(c_c + K_i)]`` (saturable, El-Kareh & Secomb 2000),
@@ -13,7 +13,7 @@ tissue, uptake ``U = k_in v_e c_e − k_out c_c`` (linear) or
 
 ``Sourced.confirmed`` is True where the number, or every input of its stated derivation, was
 read in the cited source during this project; False where it is quoted second-hand (e.g. from
-DESIGN §2.7), assumed, or rests on a modelling choice. Check unconfirmed values before relying
+the project's parameter notes, docs/model.md §9), assumed, or rests on a modelling choice. Check unconfirmed values before relying
 on them. Body: 70 kg, BSA 1.8 m² (assumed, to turn per-m²/per-kg values into totals).
 
 Two-compartment reductions (stated per drug):
@@ -50,7 +50,7 @@ class Sourced:
 
 @dataclass(frozen=True)
 class Drug:
-    """One library drug (DESIGN §2.4, §2.5); every number in SI except the molecular weight."""
+    """One library drug (docs/model.md §6, §7); every number in SI except the molecular weight."""
 
     name: str
     molecular_weight: float                 # g/mol
@@ -90,11 +90,11 @@ def swabb_diffusivity(molecular_weight: float) -> float:
 def swabb(mw: float) -> Sourced:
     """``swabb_diffusivity`` of molecular weight ``mw`` with its source."""
     return Sourced(swabb_diffusivity(mw), f"derived: Swabb et al. 1974 Cancer Res 34:2814, "
-                   f"D = 1.778e-8·MW^-0.75 m²/s at MW {mw:g} (coefficient as quoted in DESIGN "
-                   "§2.7, original not re-checked)", confirmed=False)
+                   f"D = 1.778e-8·MW^-0.75 m²/s at MW {mw:g} (coefficient as quoted in docs/model.md "
+                   "§9.3, original not re-checked)", confirmed=False)
 
 
-#: Doxorubicin vessel-wall permeability (DESIGN §2.7, after El-Kareh & Secomb 2000).
+#: Doxorubicin vessel-wall permeability (docs/model.md §9.3, after El-Kareh & Secomb 2000).
 P_DOXORUBICIN = 2.7e-6
 
 
@@ -138,12 +138,117 @@ def fast_exchange(cl, volume, source, confirmed=True, factor=10.0):
     return _pk(cl, PLASMA_VOLUME, v2, k12, k21, source, split, confirmed, False)
 
 
-def hepatic_elimination(extraction: float) -> float:
-    """k_e giving first-pass ``extraction`` in flow-limited, well-mixed liver parenchyma.
+ENSMINGER_1978 = ("Ensminger et al. 1978 Cancer Res 38:3784, 'A clinical-pharmacological "
+                  "evaluation of hepatic arterial infusions of 5-fluoro-2'-deoxyuridine and "
+                  "5-fluorouracil' (hepatic extraction of FUDR 0.94–0.99 during hepatic arterial "
+                  "infusion in patients, the range docs/model.md §9.3 quotes; original not re-checked here)")
 
-    Steady state per tissue volume: ``F_p (c_p − c_e) = v_e k_e c_e`` and ``E = 1 − c_e/c_p``
-    give ``k_e = F_p E / (v_e (1 − E))`` with the library's normal-tissue F, v_e and Hct.
+
+@dataclass(frozen=True)
+class WellMixedLiver:
+    """Steady exchange coefficients of one well-mixed voxel of library liver parenchyma.
+
+    ``plasma_flow`` ``F_p = (1 − Hct) F`` [1/s]; ``renkin_crone`` ``E_RC = 1 − exp(−PS/F_p)``;
+    ``drag_in``/``drag_out`` ``(1 − σ_f) J_v^±``, ``lymph`` ``ℓ`` [1/s]; ``v_e`` [-].
     """
-    normal = TISSUE_DEFAULTS["normal"]
-    plasma_flow = (1.0 - BLOOD_DEFAULTS["hematocrit"].value) * normal["perfusion"].value
-    return plasma_flow * extraction / (normal["extracellular_fraction"].value * (1.0 - extraction))
+
+    plasma_flow: float
+    permeability_surface: float
+    renkin_crone: float
+    drag_in: float
+    drag_out: float
+    lymph: float
+    v_e: float
+
+    @classmethod
+    def of(cls, permeability: float, solvent_drag_reflection: float = 0.0,
+           tissue: str = "normal") -> "WellMixedLiver":
+        """The voxel of ``tissue`` (library defaults) for a drug of wall permeability P."""
+        t = {k: d.value for k, d in TISSUE_DEFAULTS[tissue].items()}
+        plasma_flow = (1.0 - BLOOD_DEFAULTS["hematocrit"].value) * t["perfusion"]
+        ps = permeability * t["vascular_surface_density"]
+        filtration_coefficient = t["vessel_wall_conductivity"] * t["vascular_surface_density"]
+        lymph_conductance = t["lymphatic_conductance"]
+        effective = t["capillary_pressure"] - t["osmotic_reflection"] * (
+            t["plasma_oncotic_pressure"] - t["interstitial_oncotic_pressure"])
+        # no interstitial flow divergence in a well-mixed voxel: filtration J_v = lymph ℓ
+        ifp = ((filtration_coefficient * effective + lymph_conductance * t["lymphatic_pressure"])
+               / (filtration_coefficient + lymph_conductance))
+        filtration = filtration_coefficient * (effective - ifp)
+        transmission = 1.0 - solvent_drag_reflection
+        return cls(plasma_flow=plasma_flow, permeability_surface=ps,
+                   renkin_crone=-math.expm1(-ps / plasma_flow),
+                   drag_in=transmission * max(filtration, 0.0),
+                   drag_out=transmission * max(-filtration, 0.0),
+                   lymph=max(lymph_conductance * (ifp - t["lymphatic_pressure"]), 0.0),
+                   v_e=t["extracellular_fraction"])
+
+    @property
+    def _inflow(self) -> float:          # A = (F_p E_RC + d⁺)/F_p
+        return (self.plasma_flow * self.renkin_crone + self.drag_in) / self.plasma_flow
+
+    @property
+    def _return_rate(self) -> float:     # B = (F_p E_RC + d⁻ + ℓ)/v_e
+        return (self.plasma_flow * self.renkin_crone + self.drag_out + self.lymph) / self.v_e
+
+    def extraction(self, elimination_rate: float) -> float:
+        """Overall extraction ``E(k_e) = A k_e / (B + k_e)`` (see ``hepatic_elimination``)."""
+        return self._inflow * elimination_rate / (self._return_rate + elimination_rate)
+
+    def elimination_for(self, extraction: float, drug: str) -> float:
+        """``k_e = E B / (A − E)``; ``ValueError`` naming the drug and the PS it needs when
+        ``E ≥ A`` (no k_e reaches it)."""
+        reachable = self._inflow
+        if not 0.0 <= extraction < reachable:
+            needed = extraction - self.drag_in / self.plasma_flow
+            needed_ps = (math.inf if needed >= 1.0
+                         else -self.plasma_flow * math.log1p(-needed))
+            raise ValueError(
+                f"{drug}: extraction {extraction:g} is unreachable with Renkin–Crone exchange "
+                f"PS = {self.permeability_surface:.3g} 1/s at F_p = {self.plasma_flow:.3g} 1/s "
+                f"(E_RC = {self.renkin_crone:.4f}; the most any k_e gives is {reachable:.4f}); "
+                f"it needs PS > {needed_ps:.3g} 1/s (P·S/V)")
+        return extraction * self._return_rate / (reachable - extraction)
+
+
+def hepatic_elimination(extraction: float, permeability: float, drug: str,
+                        solvent_drag_reflection: float = 0.0) -> float:
+    """k_e that gives a measured organ ``extraction`` in well-mixed library liver parenchyma.
+
+    The model's own exchange (``transport.exchange``, docs/model.md §6.2) at steady state in one
+    well-mixed voxel (no gradients, so no diffusion or interstitial advection), no uptake:
+
+        0 = (F_p E_RC + d⁺) c_p − (F_p E_RC + d⁻ + ℓ) c_e − v_e k_e c_e
+        E_RC = 1 − exp(−PS/F_p),  PS = P·S/V,  F_p = (1 − Hct) F,
+        d^± = (1 − σ_f) max(±J_v, 0),  ℓ = max(L_pLS_L/V (p_i − p_L), 0),
+
+    with the voxel's interstitial fluid balanced locally (``J_v = ℓ``):
+    ``J_v = L_pS/V (p_c − p_i − σ_T(π_v − π_i))``, so
+    ``p_i = (L_pS/V (p_c − σ_TΔπ) + L_pLS_L/V p_L) / (L_pS/V + L_pLS_L/V)``.
+    The drug that enters is ``F_p c_p`` (arterial plasma; the model uses plasma flow for every
+    drug — no blood-to-plasma ratio); what leaves to the body is the venous plasma and the
+    lymph; the rest, ``v_e k_e c_e``, is eliminated. The organ extraction is therefore
+
+        E = v_e k_e c_e / (F_p c_p) = A k_e / (B + k_e),
+        A = E_RC + d⁺/F_p,  B = (F_p E_RC + d⁻ + ℓ)/v_e,
+
+    linear in ``c_p``, and inverts in closed form to ``k_e = E B / (A − E)``. No ``k_e``
+    reaches ``E ≥ A`` (exchange-limited): that raises ``ValueError`` naming the drug and the
+    PS it would need, ``PS > −F_p ln(1 − (E − d⁺/F_p))``. Flow-limited exchange (E_RC = 1,
+    no drag/lymph) recovers the old ``k_e = F_p E/(v_e (1 − E))``, which underestimates
+    ``k_e`` whenever PS/F_p is finite.
+
+    The extraction is taken at the library's normal-tissue liver perfusion F = 100 mL/min/100
+    mL (``TISSUE_DEFAULTS``; liver 100–130 mL/min/100 g, docs/model.md §9), v_e, S/V, L_p, lymph
+    and Hct. The sources of E (e.g. ``ENSMINGER_1978``) measured it in patients during
+    hepatic arterial infusion at their own (unreported here) hepatic flow; a region perfused
+    differently extracts differently (E rises as F falls).
+
+    Examples
+    --------
+    >>> liver = WellMixedLiver.of(4.89e-6)
+    >>> round(liver.extraction(hepatic_elimination(0.95, 4.89e-6, "x")), 12)
+    0.95
+    """
+    return WellMixedLiver.of(permeability, solvent_drag_reflection).elimination_for(
+        extraction, drug)

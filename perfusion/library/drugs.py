@@ -8,14 +8,17 @@ reductions ``biexponential`` / ``fast_exchange``) is in ``drug_model``.
 """
 from __future__ import annotations
 
+import difflib
 import math
 
 from .drug_model import (BODY_MASS, BODY_SURFACE, HOUR, LITRE, LN2, MINUTE, ML, NG,
                          P_DOXORUBICIN, UG, Drug, Sourced, biexponential, fast_exchange,
-                         hepatic_elimination, scaled_permeability, swabb, swabb_diffusivity)
+                         ENSMINGER_1978, WellMixedLiver, hepatic_elimination,
+                         scaled_permeability, swabb, swabb_diffusivity)
 
 # The public face of the library: callers import the types and the Swabb law from here too.
-__all__ = ["ALIASES", "DRUGS", "Drug", "Sourced", "get_drug", "swabb_diffusivity"]
+__all__ = ["ALIASES", "DRUGS", "Drug", "Sourced", "drugs_closest_first", "get_drug",
+           "swabb_diffusivity"]
 
 NO_SOLVENT_DRAG = Sourced(0.0, "assumed: solutes < 1 kDa are not sieved by vessel-wall pores "
                           "(σ_f ≈ 0)", confirmed=False)
@@ -23,7 +26,7 @@ NONE = Sourced(0.0, "assumed: none (no source for a local rate)", confirmed=Fals
 NO_UPTAKE = dict(uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
                  extracellular_affinity=None, intracellular_affinity=None)
 
-EL_KAREH = "El-Kareh & Secomb 2000 Neoplasia 2:325 (as quoted in DESIGN §2.7; not re-checked)"
+EL_KAREH = "El-Kareh & Secomb 2000 Neoplasia 2:325 (as quoted in docs/model.md §9.3; not re-checked)"
 TUMOUR_CELL_DENSITY = 6.0e14  # cells/m³ = 6e8 cells/mL
 _CELL_DENSITY_NOTE = ("converted with 6e8 cells/mL: cells fill 1 − v_e = 0.6 of tumour at "
                       "~1000 µm³ per cell (assumed; El-Kareh & Secomb's own value not re-checked)")
@@ -98,15 +101,22 @@ fluorouracil = Drug(
           "modelled (no rate found); hepatic extraction not represented locally.")
 
 FUDR_EXTRACTION = 0.95
+_FUDR_PERMEABILITY = scaled_permeability(246.19)
 floxuridine = Drug(
     name="floxuridine", molecular_weight=246.19,
-    diffusivity=swabb(246.19), permeability=scaled_permeability(246.19),
+    diffusivity=swabb(246.19), permeability=_FUDR_PERMEABILITY,
     solvent_drag_reflection=NO_SOLVENT_DRAG,
-    elimination_rate=Sourced(hepatic_elimination(FUDR_EXTRACTION),
-                             f"derived: k_e = F_p E/(v_e (1 − E)) with first-pass hepatic "
-                             f"extraction E = {FUDR_EXTRACTION} (0.94–0.99 in DESIGN §2.7, "
-                             "'~97 %' Intera Oncology HAI principles page) and library normal-"
-                             "tissue F = 100 mL/min/100 mL, v_e 0.25, Hct 0.45", confirmed=False),
+    elimination_rate=Sourced(hepatic_elimination(FUDR_EXTRACTION, _FUDR_PERMEABILITY.value,
+                                                 "floxuridine", NO_SOLVENT_DRAG.value),
+                             f"derived (drug_model.hepatic_elimination): k_e = E B/(A − E) from "
+                             f"the steady well-mixed voxel of the model's Renkin–Crone exchange "
+                             f"(A = E_RC + d⁺/F_p, B = (F_p E_RC + d⁻ + ℓ)/v_e; E_RC = "
+                             f"{WellMixedLiver.of(_FUDR_PERMEABILITY.value).renkin_crone:.3f} at "
+                             f"the library P and S/V) with first-pass hepatic extraction E = "
+                             f"{FUDR_EXTRACTION} ({ENSMINGER_1978}; '~97 %' Intera Oncology HAI "
+                             "principles page), taken at the library normal-tissue liver F = 100 "
+                             "mL/min/100 mL (liver 100–130 mL/min/100 g, docs/model.md §9; flow of the "
+                             "measurement not re-checked), v_e 0.25, Hct 0.45", confirmed=False),
     **NO_UPTAKE,
     cell_elimination_rate=NONE,
     **fast_exchange(LN2 * 17.3 * LITRE * BODY_SURFACE / (10.0 * MINUTE),
@@ -115,7 +125,7 @@ floxuridine = Drug(
                      "page), V assumed equal to 5-FU's 31 L (FUDR label: no PK data); 'The "
                      "physiologic disposition of 5-FU and FUdR in man': FUdR clearance > 5-FU's",
                      confirmed=False),
-    notes="k_e (~0.7 /s, a 1.4 s time scale) is derived for liver parenchyma and applies to every "
+    notes="k_e (~1.2 /s, a 0.8 s time scale) is derived for liver parenchyma and applies to every "
           "tissue class unless the case overrides it; tumours metabolise less. If the modelled "
           "region is the liver, CL already contains hepatic clearance: set CL_rest accordingly.")
 
@@ -191,6 +201,26 @@ def get_drug(name: str) -> Drug:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in DRUGS:
-        raise KeyError(f"no drug {name!r} in the library; available: {', '.join(DRUGS)} "
-                       f"(aliases: {', '.join(ALIASES)})")
+        ranked, close = drugs_closest_first(name), _close(name)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise KeyError(f"no drug {name!r} in the library; {hint}library drugs, closest first: "
+                       f"{', '.join(ranked)} (aliases: {', '.join(ALIASES)})")
     return DRUGS[key]
+
+
+def drugs_closest_first(name: str) -> list[str]:
+    """The library's drug names, those closest to ``name`` (or to one of their aliases) first.
+
+    Examples
+    --------
+    >>> drugs_closest_first("doxorubicine")[0]
+    'doxorubicin'
+    """
+    close = _close(name)
+    return close + [drug for drug in DRUGS if drug not in close]
+
+
+def _close(name: str) -> list[str]:
+    """Library drugs whose name or alias is close to ``name`` (difflib), closest first."""
+    matches = difflib.get_close_matches(name.strip().lower(), [*DRUGS, *ALIASES], n=5, cutoff=0.6)
+    return list(dict.fromkeys(ALIASES.get(match, match) for match in matches))

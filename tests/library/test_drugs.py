@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import fields
 
+import numpy as np
 import pytest
 
-from perfusion.library.drugs import ALIASES, DRUGS, Drug, Sourced, get_drug, swabb_diffusivity
+from perfusion.library.drugs import ALIASES, DRUGS, Drug, Sourced, get_drug
 
 LITRE, ML_PER_MIN = 1.0e-3, 1.0e-6 / 60.0
 EXPECTED = {"doxorubicin", "cisplatin", "5-fluorouracil", "floxuridine", "melphalan",
@@ -71,24 +72,96 @@ def test_uptake_model_has_exactly_its_parameters(drug):
         assert (getattr(drug, name) is not None) == (name in own), name
 
 
-@drugs
-def test_two_compartment_pk_is_consistent(drug):
-    flow_12 = drug.k12.value * drug.central_volume.value
-    flow_21 = drug.k21.value * drug.peripheral_volume.value
-    assert flow_12 == pytest.approx(flow_21, rel=1e-6)
+MIN, HOUR, M2 = 60.0, 3600.0, 1.8  # BSA 1.8 m², 70 kg: the library's stated adult
+L_PER_MIN = LITRE / 60.0
+# What each cited source reports, typed here from the citation (not from the library's
+# derivation): (low, high) in SI, or one value with its relative tolerance as (v·(1−r), v·(1+r)).
+_about = lambda value, rel: (value * (1 - rel), value * (1 + rel))  # noqa: E731
+PUBLISHED_PK = {
+    # doxorubicin label §12.3: CL 324–809 mL/min/m², V_ss 809–1214 L/m², distribution t½
+    # "≈ 5 min", terminal t½ 20–48 h. "≈": 5 %.
+    "doxorubicin": dict(clearance=(324e-3 * M2 * L_PER_MIN, 809e-3 * M2 * L_PER_MIN),
+                        vss=(809 * M2 * LITRE, 1214 * M2 * LITRE),
+                        t_alpha=_about(5 * MIN, 0.05), t_beta=(20 * HOUR, 48 * HOUR)),
+    # ALKERAN i.v. monograph: t½ ≈ 10 and 70 min, CL 7–9 mL/min/kg, V_ss 0.5 L/kg (70 kg).
+    "melphalan": dict(clearance=(7 * 70 * ML_PER_MIN, 9 * 70 * ML_PER_MIN),
+                      vss=_about(0.5 * 70 * LITRE, 0.05),
+                      t_alpha=_about(10 * MIN, 0.05), t_beta=_about(70 * MIN, 0.05)),
+    # cisplatin label: CL 15–16 L/h/m², V_ss 11–12 L/m², monoexponential t½ 20–30 min. The
+    # source's decay is one-compartment; the library's fast-exchange split lengthens the
+    # terminal t½ by up to ~10 % and ln2·V/CL of the mid values is already 30.8 min, so the
+    # upper end is widened by 15 %.
+    "cisplatin": dict(clearance=(15 * M2 * LITRE / HOUR, 16 * M2 * LITRE / HOUR),
+                      vss=(11 * M2 * LITRE, 12 * M2 * LITRE), t_beta=(20 * MIN, 30 * MIN * 1.15)),
+    # Clin Cancer Res Table 3 (5-FU, no-recurrence group): mean CL 48.0 L/h/m², Vd 17.3 L/m²,
+    # t½ 0.25 h. Means of three-figure values: 1 %; t½ is a mean of per-patient t½ and the
+    # split lengthens it by up to ~10 %: 15 %.
+    "5-fluorouracil": dict(clearance=_about(48.0 * M2 * LITRE / HOUR, 0.01),
+                           vss=_about(17.3 * M2 * LITRE, 0.01), t_beta=_about(15 * MIN, 0.15)),
+    # FUDR: t½ ≈ 10 min (Intera Oncology HAI page); CL and V are not published (V assumed).
+    # ≈ and the split's ≤ ~10 %: 10 %.
+    "floxuridine": dict(t_beta=_about(10 * MIN, 0.10)),
+    # carboplatin: Calvert CL = GFR + 25 mL/min (GFR 100 assumed), V 16 L (label). The label's
+    # t½β (2.6–5.9 h) is for lower GFR, so the terminal t½ is checked against the
+    # one-compartment decay of those CL and V, ln2·16 L/125 mL/min = 88.7 min, 10 % (split).
+    "carboplatin": dict(clearance=_about(125 * ML_PER_MIN, 1e-9), vss=_about(16 * LITRE, 1e-9),
+                        t_beta=_about(math.log(2) * 16 * LITRE / (125 * ML_PER_MIN), 0.10)),
+    # Magnevist label: Vd 266 mL/kg (70 kg), CL = GFR 120 mL/min (assumed), t½β 1.6 h. The
+    # label's own plasma CL is 1.94 mL/min/kg ≈ 136 mL/min (13 % above the GFR used) and the
+    # split adds up to ~10 %: 25 %. (t½α 0.2 h is not kept: the split is assumed fast.)
+    "tracer": dict(clearance=_about(120 * ML_PER_MIN, 1e-9), vss=_about(0.266 * 70 * LITRE, 1e-9),
+                   t_beta=_about(1.6 * HOUR, 0.25)),
+}
+
+
+def _within(value, bounds):
+    low, high = bounds
+    return low <= value <= high
 
 
 @drugs
-def test_diffusivity_follows_swabb_within_factor_two(drug):
-    ratio = drug.diffusivity.value / swabb_diffusivity(drug.molecular_weight)
-    assert 0.5 <= ratio <= 2.0
+def test_two_compartment_pk_reproduces_published_values(drug):
+    """CL, V_ss and the half-lives the cited source reports, from (V_1, V_2, CL, k12, k21).
+
+    Half-lives from the eigenvalues of the amounts' 2×2 system
+    ``d(A_1, A_2)/dt = [[−(k10 + k12), k21], [k12, −k21]] (A_1, A_2)``, ``k10 = CL/V_1``
+    (computed here with numpy, independent of the library's reduction formulas); V_ss both
+    as ``V_1 + V_2`` and as ``V_1 (1 + k12/k21)`` (equal only when the peripheral
+    concentration is plasma-equivalent, ``k12 V_1 = k21 V_2``).
+    """
+    published = PUBLISHED_PK[drug.name]
+    v1, v2 = drug.central_volume.value, drug.peripheral_volume.value
+    k12, k21, cl = drug.k12.value, drug.k21.value, drug.clearance.value
+    rates = -np.linalg.eigvals(np.array([[-(cl / v1 + k12), k21], [k12, -k21]]))
+    assert np.all(np.isreal(rates)) and np.all(rates.real > 0)
+    t_beta, t_alpha = sorted(math.log(2.0) / rates.real, reverse=True)
+    report = (f"{drug.name}: CL {cl / ML_PER_MIN:.4g} mL/min, V_ss {(v1 + v2) / LITRE:.4g} L, "
+              f"t½ {t_alpha / 60:.3g} / {t_beta / 60:.4g} min")
+    if "clearance" in published:
+        assert _within(cl, published["clearance"]), report
+    if "vss" in published:
+        assert _within(v1 + v2, published["vss"]), report
+        assert _within(v1 * (1 + k12 / k21), published["vss"]), report
+    if "t_alpha" in published:
+        assert _within(t_alpha, published["t_alpha"]), report
+    assert _within(t_beta, published["t_beta"]), report
 
 
-def test_swabb_values_match_design_table():
-    """DESIGN §2.7 lists D for cisplatin, 5-FU and FUDR from the same correlation."""
-    assert swabb_diffusivity(300.1) == pytest.approx(2.5e-10, rel=0.02)
-    assert swabb_diffusivity(130.1) == pytest.approx(4.6e-10, rel=0.02)
-    assert swabb_diffusivity(246.2) == pytest.approx(2.9e-10, rel=0.02)
+# DESIGN §2.7's table of tissue diffusivities (quoted from Swabb et al. 1974, two significant
+# figures; doxorubicin as a range).
+QUOTED_DIFFUSIVITY = {"cisplatin": 2.5e-10, "5-fluorouracil": 4.6e-10, "floxuridine": 2.9e-10}
+
+
+@pytest.mark.parametrize("name", list(QUOTED_DIFFUSIVITY))
+def test_diffusivity_matches_quoted_value(name):
+    """Library D vs the quoted value to its rounding: half a unit of the last quoted digit,
+    ±0.05e-10 m²/s (2 %, 1.1 %, 1.7 %)."""
+    assert get_drug(name).diffusivity.value == pytest.approx(QUOTED_DIFFUSIVITY[name],
+                                                             abs=0.05e-10)
+
+
+def test_doxorubicin_diffusivity_in_quoted_range():
+    """DESIGN §2.7: 1.2–1.6e-10 m²/s (the range quoted for doxorubicin)."""
     assert 1.2e-10 <= get_drug("doxorubicin").diffusivity.value <= 1.6e-10
 
 
@@ -107,22 +180,8 @@ def test_quoted_clearances():
     assert get_drug("tracer").clearance.value == pytest.approx(120 * ML_PER_MIN)
 
 
-@pytest.mark.parametrize("name,t_half_min,tolerance", [
-    ("doxorubicin", 31 * 60, 0.01), ("melphalan", 70, 0.01), ("5-fluorouracil", 15, 0.15),
-    ("cisplatin", 30, 0.2), ("tracer", 1.6 * 60, 0.25)])
-def test_terminal_half_life_matches_source(name, t_half_min, tolerance):
-    """The slow eigenvalue of the two-compartment body reproduces the reported t½."""
-    d = get_drug(name)
-    k10 = d.clearance.value / d.central_volume.value
-    total, product = k10 + d.k12.value + d.k21.value, k10 * d.k21.value
-    beta = (total - math.sqrt(total * total - 4.0 * product)) / 2.0
-    assert math.log(2.0) / beta / 60.0 == pytest.approx(t_half_min, rel=tolerance)
-
-
-def test_floxuridine_extraction_is_high():
-    """k_e reproduces first-pass extraction 0.95 in flow-limited liver (F_p 0.55/60 s⁻¹)."""
-    k_e, v_e, plasma_flow = get_drug("FUDR").elimination_rate.value, 0.25, 0.55 / 60.0
-    assert v_e * k_e / (plasma_flow + v_e * k_e) == pytest.approx(0.95)
+# Floxuridine's k_e against its published extraction: tests/library/test_fudr_extraction.py
+# (measured from a model run, not from the derivation that produced k_e).
 
 
 @pytest.mark.parametrize("alias", list(ALIASES))
@@ -151,3 +210,23 @@ def test_sourced_and_drug_are_frozen():
         get_drug("tracer").clearance.value = 1.0
     with pytest.raises(AttributeError):
         get_drug("tracer").name = "x"
+
+
+@pytest.mark.parametrize("name, closest", [("doxorubicine", "doxorubicin"),
+                                           ("Cisplatine", "cisplatin"),
+                                           ("5-fluoruracil", "5-fluorouracil"),
+                                           ("adriamicin", "doxorubicin")])  # close to an alias
+def test_unknown_drug_lists_the_library_closest_first(name, closest):
+    with pytest.raises(KeyError) as error:
+        get_drug(name)
+    message = str(error.value)
+    assert f"did you mean {closest!r}?" in message
+    listed = message.split("closest first: ")[1].split(" (aliases")[0].split(", ")
+    assert listed[0] == closest and sorted(listed) == sorted(EXPECTED)
+
+
+def test_unknown_drug_far_from_every_name_still_lists_them_all():
+    with pytest.raises(KeyError) as error:
+        get_drug("aspirin")
+    assert "did you mean" not in str(error.value)
+    assert all(name in str(error.value) for name in EXPECTED)
