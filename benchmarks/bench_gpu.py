@@ -1,5 +1,5 @@
 """GPU benchmark: copy bandwidth, each kernel's achieved bandwidth, the pressure solve and
-the demo end to end — all in one run on one device (DESIGN §7; GPU issue item 7).
+the demo end to end — all in one run on one device (GPU issue item 7).
 
 Bandwidth of a kernel = the bytes it must move (each input array read once, each output
 written once; neighbours assumed cached) over its median time, compared with the measured

@@ -1,6 +1,6 @@
 """Pressure solve: our MG-CG and Jacobi-CG against SciPy CG, PyAMG (and FiPy if installed).
 
-The problem is one supply-pressure solve of DESIGN §2.2 on an ``n³`` voxel grid (spacing
+The problem is one supply-pressure solve of docs/model.md §2.1 on an ``n³`` voxel grid (spacing
 1 mm), for each ``n`` in ``--sizes`` (default 64 96 128):
 
     −∇·(K ∇p) + β p = q      in the tissue mask, no flux across the tissue surface

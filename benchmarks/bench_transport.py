@@ -1,6 +1,6 @@
 """Transport: one simulated hour with perfusion's explicit transport and with FiPy (implicit).
 
-The problem is advection–diffusion–first-order decay of a Gaussian puff (DESIGN §2.4, §3) on
+The problem is advection–diffusion–first-order decay of a Gaussian puff (docs/model.md §6, §11) on
 a 64³ grid of 0.5 mm cells (a 32 mm box), no flux across the box walls, for T = 1 h:
 
     v_e ∂c/∂t = ∇·(v_e D ∇c) − ∇·(u c) − v_e k c,        u = v_e v

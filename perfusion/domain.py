@@ -1,4 +1,4 @@
-"""The domain: grid, tissue labels and per-class properties on a backend (DESIGN §2.1).
+"""The domain: grid, tissue labels and per-class properties on a backend (docs/model.md §1).
 
 ``build_domain(case, backend)`` turns the case's geometry into a class-index volume
 (0 = outside, no flow and no transport) and resolves each present class's property set:
@@ -20,7 +20,7 @@ from .library.tissues import TISSUE_DEFAULTS, Default, tissue_default
 
 log = logging.getLogger(__name__)
 
-#: The tissue properties every class has (SI); DESIGN §2.7.
+#: The tissue properties every class has (SI); docs/model.md §9.
 TISSUE_FIELDS = tuple(TISSUE_DEFAULTS["normal"])
 
 

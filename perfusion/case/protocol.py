@@ -1,4 +1,4 @@
-"""Case-file tables of the drug run (DESIGN §2.4–2.6, §5.1): drug, infusions, body, time.
+"""Case-file tables of the drug run (docs/model.md §6–§8; README.md, Case files): drug, infusions, body, time.
 
 ``[drug]`` names a library entry (``perfusion.library.drugs``) and may override any of its
 parameters; a drug not in the library must give all of them. ``[[infusion]]`` is a

@@ -1,4 +1,4 @@
-"""The ``perfusion`` command line: a thin shell over the library (DESIGN §5.2).
+"""The ``perfusion`` command line: a thin shell over the library (README.md, Command line).
 
 ``run``, ``sweep``, ``validate``, ``info``, ``render`` and ``cases``. User errors (any
 :class:`~perfusion.errors.PerfusionError`) print one paragraph and exit 1; ``--debug``

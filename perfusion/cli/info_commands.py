@@ -1,7 +1,8 @@
 """``perfusion info`` and ``perfusion cases``: what this machine and this install offer.
 
 ``info`` lists the array backends, devices and library versions; ``cases`` lists the
-built-in case files or copies them into a folder to start from.
+built-in case files (with the external data each needs and where it comes from) or copies
+them into a folder to start from.
 """
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def info():
               help="Copy case NAME (or all cases) into this folder.")
 @with_debug
 def cases(name, destination):
-    """List the built-in cases, or copy them with --copy DIR."""
-    from ..library.cases import builtin_cases, describe
+    """List the built-in cases and the external data they need, or copy them with --copy DIR."""
+    from ..library.cases import builtin_cases, data_summary, describe
 
     available = builtin_cases()
     chosen = available if name is None else {name: available.get(name)}
@@ -50,6 +51,7 @@ def cases(name, destination):
     if destination is None:
         for case_name, path in chosen.items():
             click.echo(f"{case_name:<20} {describe(path)}")
+            click.echo(f"{'':<20} {data_summary(path)}")
         return
     destination.mkdir(parents=True, exist_ok=True)
     for case_name, path in chosen.items():

@@ -1,4 +1,4 @@
-"""Label images → class-index volumes (DESIGN §2.1 b).
+"""Label images → class-index volumes (docs/model.md §1).
 
 The image's values are mapped to tissue classes by ``geometry.labels``
 (default ``{1: normal, 2: tumor}``); every other value is outside. ``geometry.masks``

@@ -1,7 +1,7 @@
 """Built-in phantoms: an organ (box, sphere or ellipsoid) with spherical tumours.
 
 Voxel ``(i, j, k)`` has its centre at ``x = ((i + ½) h_x, (j + ½) h_y, (k + ½) h_z)``
-(the grid frame of DESIGN §5.1, metres here). A voxel belongs to a shape when its centre
+(the grid frame of docs/model.md §1.1, metres here). A voxel belongs to a shape when its centre
 does. Tumours are clipped to the organ; a necrotic core replaces the tumour's centre.
 Labels: 0 outside, 1 normal, 2 tumour, 3 necrotic.
 """

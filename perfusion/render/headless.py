@@ -1,4 +1,4 @@
-"""Offscreen rendering on machines without a display (DESIGN §9).
+"""Offscreen rendering on machines without a display (README.md, Pictures, report and exports).
 
 PyVista/VTK render through EGL (Mesa's software driver where there is no GPU), so no X
 server is needed: ``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` skips VTK's attempt to
@@ -38,6 +38,15 @@ def pyvista_offscreen():
         raise RenderingError(
             f"3D rendering is impossible here ({exc.__class__.__name__}: {exc}). On a headless "
             "Linux machine install Mesa's EGL (e.g. apt-get install libegl1 libgl1) or set "
-            "VTK_DEFAULT_OPENGL_WINDOW to a window class this machine supports; 2D figures "
-            "and the report do not need it (perfusion render --no-scene).") from None
+            "VTK_DEFAULT_OPENGL_WINDOW to a window class this machine supports; the 2D figures, "
+            "the report and the exports do not need it: draw them without the 3D scene with "
+            f"{without_scene_command()}") from None
     return pyvista
+
+
+def without_scene_command(results: str = "RESULTS") -> str:
+    """The ``perfusion render`` command that draws every figure but the 3D scene."""
+    from .pipeline import ALL_FIGURES
+
+    only = " ".join(f"--only {name}" for name in ALL_FIGURES if name != "scene")
+    return f"perfusion render {results} {only}"

@@ -2,7 +2,7 @@
 
 Figures go to ``DIR/figures`` (written into ``figures.partial`` and moved into place when
 complete), ``DIR/report.html`` embeds them, ``DIR/exports`` holds NIfTI maps aligned with
-the input image and the tissue as a hexahedral mesh (DESIGN §2.8, §5.3).
+the input image and the tissue as a hexahedral mesh (docs/model.md §10; README.md, Results directory).
 """
 from __future__ import annotations
 

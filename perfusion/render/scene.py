@@ -1,7 +1,7 @@
 """The 3D scene (PyVista): organ translucent, tumour surfaces, drug isosurfaces, inlets.
 
 Coordinates are the grid frame in millimetres (voxel (i, j, k) spans [i h, (i+1) h] on each
-axis, DESIGN §5.1). Drug: isosurfaces of total tissue concentration C_t [µg/mL] at three
+axis, docs/model.md §1.1). Drug: isosurfaces of total tissue concentration C_t [µg/mL] at three
 levels (20%, 50% and 85% of the tissue's 99.5th percentile) at the chosen time,
 coloured by value with a labelled bar. Inlets are spheres coloured by supply, arterial trees
 tubes coloured by flow (``perfusion.render.tree_scene``); the catheter is drawn as a line

@@ -1,4 +1,4 @@
-"""Exposure metrics of a drug run (DESIGN §2.8, §5.3).
+"""Exposure metrics of a drug run (docs/model.md §10).
 
 Class means of total tissue concentration ``C_t``: ``auc.<class>`` [kg·s/m³] and
 ``cmax.<class>`` [kg/m³] (peak of the class-mean curve); ``auc_systemic`` (plasma

@@ -1,4 +1,4 @@
-"""A results directory read back for rendering and export (DESIGN §5.3).
+"""A results directory read back for rendering and export (README.md, Results directory).
 
 Arrays and metrics stay in SI; the conversions to the units a figure or an export shows
 (µg/mL, µg·h/mL, mL/min/100 mL, mmHg) are in :mod:`perfusion.library.units`.

@@ -1,4 +1,4 @@
-"""Steady metrics (DESIGN §2.8, §5.3): class means, conservation, solver statistics.
+"""Steady metrics (docs/model.md §10): class means, conservation, solver statistics.
 
 Units: perfusion in mL/min/100 mL (``F × 6000``), pressures in Pa, flows in mL/min,
 volumes in mL. Every number a user might quote carries its unit in its key or in the

@@ -1,4 +1,4 @@
-"""The results directory (DESIGN §5.3), written atomically.
+"""The results directory (README.md, Results directory), written atomically.
 
 Everything is written into a hidden sibling ``.<name>.partial-<pid>`` and moved into place
 only when complete (``metrics.json`` last), so a failed or killed run never leaves a folder

@@ -1,4 +1,4 @@
-"""Geometric multigrid preconditioner for the masked 7-point operators (DESIGN §3).
+"""Geometric multigrid preconditioner for the masked 7-point operators (docs/model.md §11.2).
 
 On the hierarchy ``A_0 = A``, ``A_{l+1}`` the coarse operator of ``A_l``
 (``perfusion.solvers.coarsening``: coarsening by 2 along the strongly coupled axes, fine

@@ -1,4 +1,4 @@
-"""Masked, variable-coefficient 7-point finite-volume operators (DESIGN §3).
+"""Masked, variable-coefficient 7-point finite-volume operators (docs/model.md §11.1).
 
 For a cell-centred unknown ``x`` on a regular grid with spacing ``h_a`` (a = 0, 1, 2)
 the operator, per unit cell volume, is

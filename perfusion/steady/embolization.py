@@ -1,4 +1,4 @@
-"""Embolisation (DESIGN §2.6): occlude the catheter's territory and re-solve the perfusion.
+"""Embolisation (docs/model.md §8.3): occlude the catheter's territory and re-solve the perfusion.
 
 At the embolisation time the catheterised supply's conductivity ``K_s`` and capillary
 conductance ``β_s`` are multiplied by ``factor`` in the voxels whose catheter share ``w``

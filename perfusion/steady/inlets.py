@@ -1,4 +1,4 @@
-"""Inlets: where a supply's blood enters the tissue (DESIGN §2.2).
+"""Inlets: where a supply's blood enters the tissue (docs/model.md §2.2).
 
 An inlet at position ``x₀`` with flow ``Q`` [m³/s] is spread over voxels ``v`` with weights
 ``w_v`` (``Σ w_v = 1``) as the source density ``q_v = Q w_v / V_voxel`` [1/s]. A point inlet

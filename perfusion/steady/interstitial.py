@@ -1,4 +1,4 @@
-"""Interstitial fluid pressure (IFP) after Baxter & Jain 1989 (DESIGN §2.3).
+"""Interstitial fluid pressure (IFP) after Baxter & Jain 1989 (docs/model.md §5).
 
     −∇·(K_i ∇p_i) = L_pS/V (p_c − p_i − σ_T(π_v − π_i)) − L_pLS_L/V (p_i − p_L)
 

@@ -2,7 +2,7 @@
 
 ``solve_steady(case, domain)`` returns a :class:`SteadyState`. Total perfusion
 ``F = Σ_s F_s``; the combined territory is the catheter's share of each voxel's plasma,
-``(F_cath_supply / F) · w`` (DESIGN §2.4), defined where ``F > 0``.
+``(F_cath_supply / F) · w`` (docs/model.md §4), defined where ``F > 0``.
 """
 from __future__ import annotations
 

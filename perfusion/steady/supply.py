@@ -1,4 +1,4 @@
-"""Steady blood supply and perfusion (DESIGN §2.2).
+"""Steady blood supply and perfusion (docs/model.md §2).
 
 For each supply ``s`` the arteriolar compartment pressure ``p_s`` solves
 
@@ -199,7 +199,7 @@ def rescaled_supply(case, domain: Domain, supply: SupplyField, scale, inlet_flow
     """Re-solve a supply with ``K_s`` and ``β_s`` multiplied by ``scale`` (per voxel) and,
     for point inlets, the named inlets' flows replaced — for a tree, its segment
     conductances multiplied by ``segment_scale`` and the flows re-solved (embolisation,
-    DESIGN §2.6); β is not re-calibrated."""
+    docs/model.md §8.3); β is not re-calibrated."""
     from dataclasses import replace
 
     be, xp = domain.backend, domain.backend.xp

@@ -6,7 +6,7 @@ member does not stop the others. The executors only differ in where the tasks ru
 
 * ``serial`` — this process, one after another (tests, debugging, the benchmark baseline);
 * ``local`` — a ``dask.distributed.LocalCluster`` of worker *processes*, one thread each,
-  bound to 127.0.0.1 with the dashboard off (DESIGN §8, §9);
+  bound to 127.0.0.1 with the dashboard off (README.md, Sweeps and long runs);
 * ``slurm`` — a ``dask_jobqueue.SLURMCluster``, one GPU per worker through ``--gres``.
 
 Each yields the records as members finish (for the progress log).

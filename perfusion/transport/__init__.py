@@ -1,1 +1,1 @@
-"""Drug transport in tissue (DESIGN §2.4): operators, pointwise exchange, the time loop."""
+"""Drug transport in tissue (docs/model.md §6): operators, pointwise exchange, the time loop."""

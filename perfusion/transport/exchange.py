@@ -1,4 +1,4 @@
-"""Pointwise plasma–tissue exchange, cell uptake and local losses (DESIGN §2.4).
+"""Pointwise plasma–tissue exchange, cell uptake and local losses (docs/model.md §6.2–§6.5).
 
 Per voxel, with the plasma concentration ``c_p`` constant over a step ``Δt``:
 

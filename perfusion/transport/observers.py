@@ -1,6 +1,6 @@
 """Observers of the drug loop: exposure maps, the time series, field snapshots.
 
-Total tissue concentration ``C_t = v_p c_p + m + c`` (DESIGN §2.4). Within a step ``c_p``
+Total tissue concentration ``C_t = v_p c_p + m + c`` (docs/model.md §6.3). Within a step ``c_p``
 is constant and ``m, c`` are taken as linear, so the AUC is accumulated by the trapezoid
 rule from ``C_t(t₀⁺)`` and ``C_t(t₁⁻)`` (both with the step's infusion rate); ``Cmax`` is the
 largest of those; the systemic AUC uses the exact ``∫c_sys dt`` of the body update.

@@ -1,4 +1,4 @@
-"""Conservative explicit interstitial transport: diffusion and convection (DESIGN §2.4, §3).
+"""Conservative explicit interstitial transport: diffusion and convection (docs/model.md §6.3, §11.3).
 
 State ``m = v_e c_e`` (free drug per tissue volume). Across the face between cells a and b
 along axis α (spacing h_α) the flux per unit cell volume, a → b, is

@@ -1,6 +1,6 @@
 """Everything the drug time loop needs that stays fixed while the perfusion does.
 
-Plasma concentration per voxel (DESIGN §2.4, quasi-steady blood):
+Plasma concentration per voxel (docs/model.md §6.1, quasi-steady blood):
 
     c_p = c_sys + (I_ia / Q_cath) · θ,    θ = (F_cath-supply / F) · w
 

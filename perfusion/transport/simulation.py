@@ -9,7 +9,7 @@ infusion rates are constant within it; ``c_sys`` is taken at ``t₀``):
 3. the body — exact, fed by IV infusion and the tissue's net return (``pk``).
 
 Lie splitting, first order in Δt; every sub-step moves mass between named terms only, so
-``infused = tissue + body + eliminated`` holds to round-off (DESIGN §2.4 mass budget).
+``infused = tissue + body + eliminated`` holds to round-off (docs/model.md §6.6).
 Observers receive every step (time series, exposure, outputs); physics never touches files.
 A ``checkpoint`` callback receives the :class:`LoopState` after the observers, and a run
 restarted from a saved ``start`` state takes exactly the steps the uninterrupted run would

@@ -1,4 +1,4 @@
-"""Cellular uptake models (DESIGN §2.4): the rate ``U(m, c)`` and its step-mean.
+"""Cellular uptake models (docs/model.md §6.4): the rate ``U(m, c)`` and its step-mean.
 
 ``m = v_e c_e`` free drug, ``c = c_c`` cell-bound drug, both per tissue volume.
 ``linear``: ``U = k_in m − k_out c``. ``saturable`` (El-Kareh & Secomb 2000):

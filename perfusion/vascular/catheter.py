@@ -1,4 +1,4 @@
-"""The catheter on an arterial tree (issue 6, DESIGN §2.6).
+"""The catheter on an arterial tree (issue 6, docs/model.md §3.4).
 
 The catheter sits in one segment ``s_c``: given by id (``vessel``), as the segment whose
 axis is nearest to a tip ``position``, or by what it ``feeds``: with ``τ_t`` the share of

@@ -1,4 +1,4 @@
-"""Vascular trees: nodes, segments, radii (issue 6; DESIGN §2.2).
+"""Vascular trees: nodes, segments, radii (issue 6; docs/model.md §3).
 
 A tree holds node positions ``x_n`` [m] (grid frame, as the inlets), directed segments
 ``(u, d)`` from the upstream node ``u`` to the downstream node ``d`` and one radius

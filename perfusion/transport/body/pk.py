@@ -1,4 +1,4 @@
-"""The rest of the body: two-compartment linear pharmacokinetics (DESIGN §2.5).
+"""The rest of the body: two-compartment linear pharmacokinetics (docs/model.md §7).
 
 Amounts ``A_1 = V_1 c_sys`` (central: plasma, including the plasma in transit through the
 modelled tissue) and ``A_2 = V_2 c_2`` (peripheral):
@@ -7,7 +7,7 @@ modelled tissue) and ``A_2 = V_2 c_2`` (peripheral):
     dA_2/dt = k12 A_1 − k21 A_2
 
 ``S`` is the net input over a step: intravenous infusion plus the tissue's net return
-(``M_ven − Q_p c_sys`` of DESIGN §2.5, i.e. the intra-arterial dose not extracted, minus
+(``M_ven − Q_p c_sys`` of docs/model.md §7, i.e. the intra-arterial dose not extracted, minus
 drug extracted from systemic plasma, plus lymph and surface outflow). With ``S`` constant over
 a step the system is integrated exactly (matrix exponential of the augmented system, Van
 Loan 1978), together with ``∫A_1 dt``, so the eliminated amount ``(CL/V_1)∫A_1 dt`` is exact

@@ -1,4 +1,4 @@
-"""Infusion schedules and the simulation's time grid (DESIGN §2.6).
+"""Infusion schedules and the simulation's time grid (docs/model.md §8.1).
 
 A schedule is a list of windows ``(start, end, rate, route)`` with piecewise-constant mass
 rates [kg/s]; cycles are expanded. The time grid places step ends exactly on every output

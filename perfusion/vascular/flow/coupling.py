@@ -1,4 +1,4 @@
-"""The 1D–3D coupling: an arterial tree feeding a supply compartment (issue 6, DESIGN §2.2).
+"""The 1D–3D coupling: an arterial tree feeding a supply compartment (issue 6, docs/model.md §3.3).
 
 Unknowns: the compartment pressure ``φ = p_s − p_ven`` on the grid and the tree's node
 pressures ``p`` (relative to ``p_ven``). The roots share one node ``R`` (one inflow

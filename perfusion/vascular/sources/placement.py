@@ -1,6 +1,6 @@
 """Where a generated tree may go: checked inputs, demand-weighted points, segments in tissue.
 
-Grid frame (DESIGN §5.1): voxel ``[i, j, k]`` covers ``[i h_x, (i+1) h_x) × …``, positions
+Grid frame (docs/model.md §1.1): voxel ``[i, j, k]`` covers ``[i h_x, (i+1) h_x) × …``, positions
 in metres from the corner of voxel ``[0, 0, 0]``. A point is in the tissue when the voxel
 containing it is in ``mask``; a segment is in the tissue when every voxel it passes through
 is (checked exactly: its ends and one point inside each voxel it crosses, the midpoint of
