@@ -18,6 +18,7 @@ this project; check them before relying on them.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .units import ML_MIN_100ML, MMHG
@@ -106,8 +107,33 @@ SUPPLY_DEFAULTS: dict[str, Default] = {
         "1.234e-9 m²/(Pa·s) (Józsa et al. 2021)"),
     "pressure_drop": Default(
         50.0 * MMHG, "docs/model.md §9.2: β_s ≈ F/(p_s − p_ven) with a 50 mmHg arteriolar drop"),
-    "inlet_radius": Default(3.0e-3, "a few voxels at organ scale; spreads an inlet's flow"),
+    "inlet_radius": Default(
+        3.0e-3, "the smallest default kernel: a few voxels at organ scale; a point inlet's "
+        "default radius grows with its flow (default_inlet_radius, docs/model.md §2.2)"),
 }
+
+#: A point inlet's default kernel keeps the pressure it adds at its centre to about Δp_s.
+#: A source ``Q`` spread uniformly over a ball of radius ``r`` in a medium of conductivity
+#: ``K_s`` raises the centre's pressure by ``3Q/(8πK_s r)`` above the far field (β neglected,
+#: ``r ≪ 1/λ``); on the calibrated background ``φ ≈ Δp_s`` the peak is then ``≈ 2Δp_s`` —
+#: the physiological bound of ``perfusion.results.extremes`` (the liver_hai demo: 1.9Δp_s).
+KERNEL_PEAK_FACTOR = 3.0 / (8.0 * math.pi)
+
+
+def default_inlet_radius(flow: float, conductivity: float, pressure_drop: float) -> float:
+    """Default kernel radius [m] of a point inlet of ``flow`` [m³/s] in a supply of
+    conductivity ``K_s`` [m²/(Pa·s)] and pressure drop ``Δp_s`` [Pa]:
+    ``max(r_min, 3Q/(8πK_sΔp_s))``, ``r_min`` = ``SUPPLY_DEFAULTS["inlet_radius"]``.
+
+    Examples
+    --------
+    >>> round(default_inlet_radius(160 / 6e7, 2e-9, 50 * MMHG) * 1e3, 1)   # 160 mL/min
+    23.9
+    >>> default_inlet_radius(1 / 6e7, 2e-9, 50 * MMHG) * 1e3                 # 1 mL/min
+    3.0
+    """
+    spread = KERNEL_PEAK_FACTOR * flow / (conductivity * pressure_drop)
+    return max(SUPPLY_DEFAULTS["inlet_radius"].value, spread)
 
 BLOOD_DEFAULTS: dict[str, Default] = {
     "hematocrit": Default(0.45, "normal adult haematocrit"),

@@ -1,19 +1,29 @@
-"""Steady metrics (docs/model.md §10): class means, conservation, solver statistics.
+"""Steady metrics (docs/model.md §10): class means, extremes, conservation, solver statistics.
 
 Units: perfusion in mL/min/100 mL (``F × 6000``), pressures in Pa, flows in mL/min,
 volumes in mL. Every number a user might quote carries its unit in its key or in the
-``units`` table of ``metrics.json``.
+``units`` table of ``metrics.json``. ``extremes``: supply pressure and perfusion extremes
+against physiological bounds (:mod:`perfusion.results.extremes`). ``territory``: the catheter
+territory ``w`` of its supply (:mod:`perfusion.steady.territory`, ``F`` perfusion, ``r``
+sink density of tree terminals draining into the tree) — ``flow_weighted_mean`` is the
+outflow-weighted ``Σ (F + r) w / Σ (F + r)`` that equals ``expected_flow_weighted_mean`` =
+``Q_cath / Q_in``; ``perfusion_weighted_mean`` is ``Σ F w / Σ F`` (the two agree without
+sinks); ``sink_flow_ml_min`` is ``Σ |Q_k|`` over the sinks.
 """
 from __future__ import annotations
 
 from ..domain import Domain
 from ..library.units import M3_S_TO_ML_MIN, PER_S_TO_ML_MIN_100ML
+from .extremes import steady_extremes
 from ..steady.solve import SteadyState
 
 UNITS = {
     "perfusion_mean": "mL/min/100 mL", "perfusion_mean_by_supply": "mL/min/100 mL",
     "ifp_mean": "Pa", "ifp_max": "Pa", "class_volume_ml": "mL", "inflow_ml_min": "mL/min",
     "territory_mean": "-", "surface_outflow_ml_min": "mL/min", "timings": "s",
+    "territory.flow_weighted_mean": "- (outflow-weighted: perfusion + sinks)",
+    "territory.perfusion_weighted_mean": "- (perfusion-weighted)",
+    "extremes.supplies": "mmHg", "extremes.classes": "mL/min/100 mL",
 }
 
 
@@ -42,6 +52,7 @@ def steady_metrics(case, domain: Domain, steady: SteadyState) -> dict:
                             "conductivity_m2_per_pa_s": s.conductivity}
                         for n, s in steady.supplies.items()},
         "solver": _solver_statistics(steady),
+        "extremes": steady_extremes(case, domain, steady),
     }
     if steady.catheter_territory is not None:
         t = steady.catheter_territory
@@ -49,6 +60,8 @@ def steady_metrics(case, domain: Domain, steady: SteadyState) -> dict:
             "supply": t.supply, "catheter_flow_ml_min": t.catheter_flow * M3_S_TO_ML_MIN,
             "expected_flow_weighted_mean": t.expected_mean,
             "flow_weighted_mean": t.flow_weighted_mean,
+            "perfusion_weighted_mean": t.perfusion_weighted_mean,
+            "sink_flow_ml_min": t.sink_flow * M3_S_TO_ML_MIN,
             "min": t.bounds[0], "max": t.bounds[1],
         }
         metrics["territory_mean"] = domain.class_means(steady.territory)

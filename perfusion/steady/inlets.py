@@ -3,7 +3,9 @@
 An inlet at position ``x₀`` with flow ``Q`` [m³/s] is spread over voxels ``v`` with weights
 ``w_v`` (``Σ w_v = 1``) as the source density ``q_v = Q w_v / V_voxel`` [1/s]. A point inlet
 of the case spreads uniformly over the supply's vascularised voxels whose centres lie within
-its radius ``r`` of ``x₀``; when no voxel centre is that close, the voxel containing ``x₀``
+its radius ``r`` of ``x₀`` (by default ``r = max(3 mm, 3Q/(8πK_sΔp_s))``, which keeps the
+pressure the inlet adds at its centre to about the supply's drop ``Δp_s``:
+``perfusion.library.tissues.default_inlet_radius``); when no voxel centre is that close, the voxel containing ``x₀``
 takes it all; an inlet whose position is outside the grid or not in vascularised tissue is
 an error that names it. The terminals of an arterial tree are inlets with smooth weights
 (``perfusion.vascular.flow.terminals``). Inlets store flat voxel indices and weights, not masks,
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..errors import GeometryError
 from ..geometry.phantom import ball
-from ..library.tissues import SUPPLY_DEFAULTS
+from ..library.tissues import SUPPLY_DEFAULTS, default_inlet_radius
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Inlet:
 def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> list[Inlet]:
     """Resolve the inlets of supply ``spec`` on the vascularised mask ``vascular`` (host)."""
     shape = vascular.shape
+    conductivity = spec.conductivity or SUPPLY_DEFAULTS["conductivity"].value
+    drop = spec.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
     inlets = []
     for n, inlet in enumerate(spec.inlets):
         key = f"supplies.{supply_index}.inlets.{n} ({inlet.name!r})"
@@ -50,7 +54,8 @@ def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> li
             extent = [round(s * h * 1e3, 3) for s, h in zip(shape, spacing)]
             raise GeometryError(f"{key}: position {_mm(position)} is outside the grid, which "
                                 f"spans [0, 0, 0]…{extent} mm")
-        radius = inlet.radius if inlet.radius is not None else SUPPLY_DEFAULTS["inlet_radius"].value
+        radius = inlet.radius if inlet.radius is not None else default_inlet_radius(
+            inlet.flow, conductivity, drop)
         voxels = ball(position, radius, shape, spacing) & vascular
         if not voxels.any():
             if not vascular[cell]:
