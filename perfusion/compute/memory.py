@@ -29,7 +29,7 @@ runs (tests/compute/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
   22 w (3 diffusion + 3 velocity faces and their 6 hybrid-flux coefficients, outflow,
   1/v_e ×2, 5 exchange coefficients, v_e,
   v_p) + 12 bytes (k_e in float64, flags), twice with embolisation (+ 10 w: re-solved
-  supply, F, territory); per route kept the exposure, 16 + ℓ + 2C bytes (AUC, Cmax in
+  supply, F, territory, kept to the end for the results); per route kept the exposure, 16 + ℓ + 2C bytes (AUC, Cmax in
   float64, previous C_t, class masks); the loop, 36 ℓ on NumPy (m, c, c_p, the last step's
   view and amounts: 9; exchange and saturable-Newton temporaries: 27 when tissue fills the
   grid), 20 w on CuPy (9 + kernel outputs and Heun stages).
@@ -38,7 +38,7 @@ Host: labels 1 byte and a float64 class field 8; building a phantom 16, an image
 ``2·itemsize + 4`` per file voxel (data, np.unique's sorted copy, labels, comparisons);
 snapshots 3 float32 per output time (12T), stacked again when written (24T) with ~16
 float64 of encoding buffers, and on CuPy the steady fields, AUC and Cmax copied to the host,
-``(2S + 7) w + 16``. On NumPy a stage needs device + host. A run needs its largest stage.
+``(2S + 7) w + 16`` (+ 4 w: the embolised fields). On NumPy a stage needs device + host. A run needs its largest stage.
 """
 from __future__ import annotations
 
@@ -130,16 +130,17 @@ def _stages(n: dict, backend: str, w: int) -> list[tuple[float, float]]:
     loop_bytes = 8 if backend == "numpy" else w
     kept = (7 * S + 13) * w + 1
     exposures = (1 + n["iv"]) * (16 + loop_bytes + 2 * C)
-    copies = 0 if backend == "numpy" else (2 * S + 7) * w + 16
+    copies = 0 if backend == "numpy" else (2 * S + 7 + 4 * n["emb"]) * w + 16
     solve = solve_bytes(w, n["preconditioner"])
     stages = [((7 * S + 8) * w + solve + 2, 9.0), (7 * S * w + 2, 9 + 328 * n["catheter"]),
               ((7 * S + 20) * w + solve + 2, 9.0)]
     if not n["drug"]:
         return [*stages, (kept, 1 + 128 + copies)]
-    problems = (1 + n["emb"]) * (22 * w + 12) + n["emb"] * 10 * w
+    embolized = n["emb"] * 10 * w
+    problems = (1 + n["emb"]) * (22 * w + 12) + embolized
     loop = 36 * loop_bytes if backend == "numpy" else 20 * w
     return [*stages, (kept + problems + exposures + loop, 1 + 12 * T),
-            (kept + exposures, 1 + 24 * T + 128 + copies)]
+            (kept + embolized + exposures, 1 + 24 * T + 128 + copies)]
 
 
 def solve_bytes(w: int, preconditioner: str) -> int:

@@ -36,6 +36,9 @@ Invariants (``s`` a supply, ``c`` a tissue class, ``V`` voxel volume):
   class: a class without filtration (necrotic core) or with a lower ``e`` (normal tissue
   beside a tumour) takes its pressure from its neighbours. Each class's ``[min, max]`` is
   checked against it.
+- ``territory_range_embolized.<s>``, ``territory_mean_embolized.<s>``,
+  ``perfusion_conservation_embolized.<s>``: the same for the catheterised supply re-solved
+  after embolisation (docs/model.md §8.3; ``embolization`` in the metrics).
 - ``mass_balance`` / ``mass_balance_iv``: the drug budget
   ``|infused − tissue − body − eliminated| / infused`` of the IA run and the IV comparator.
 
@@ -133,22 +136,9 @@ def steady_checks(case, domain, steady, metrics: dict) -> dict:
     precision = domain.backend.precision
     tau = solve_tolerance(case, precision)
     checks = {}
-    territory = metrics.get("territory")
-    if territory is not None:
-        name = territory["supply"]
-        checks[f"territory_range.{name}"] = _range(
-            f"0 ≤ w ≤ 1: catheter share of the {name} blood over its perfused voxels",
-            territory["min"], territory["max"], (0.0, 1.0),
-            1e-9 if precision == "float64" else 1e-6)
-        expected = territory["expected_flow_weighted_mean"]
-        checks[f"territory_mean.{name}"] = _error(
-            f"flow-weighted mean of w ({territory['flow_weighted_mean']:.10g}) against the "
-            f"catheter's inflow share ({expected:.10g}), relative difference",
-            abs(territory["flow_weighted_mean"] - expected) / expected, _times(100, tau))
-    for name, error in metrics["conservation"]["perfusion_relative_error"].items():
-        checks[f"perfusion_conservation.{name}"] = _error(
-            f"∫F dV against the sum of the {name} inlet flows, relative error", error,
-            _times(100, tau))
+    if metrics.get("territory") is not None:
+        checks.update(_territory_checks(metrics["territory"], precision, tau))
+    checks.update(_conservation_checks(metrics["conservation"]["perfusion_relative_error"], tau))
     for name, tree in metrics.get("trees", {}).items():
         checks[f"tree_conservation.{name}"] = _error(
             f"{name} tree: root inflow = Σ terminal flows = ∫F dV, relative error",
@@ -158,6 +148,39 @@ def steady_checks(case, domain, steady, metrics: dict) -> dict:
         metrics["conservation"]["interstitial_fluid_relative_error"], _times(100, tau))
     checks.update(ifp_checks(case, domain, steady.interstitial.pressure, tau))
     return checks
+
+
+def embolized_checks(case, precision: str, block: dict) -> dict:
+    """``territory_range_embolized``, ``territory_mean_embolized`` and
+    ``perfusion_conservation_embolized`` of the re-solved supply, from the ``embolization``
+    block of the metrics (:mod:`perfusion.results.embolization`)."""
+    tau = solve_tolerance(case, precision)
+    supply = block["supply"]
+    errors = {supply: block["conservation"]["perfusion_relative_error"][supply]}
+    return {**_territory_checks(block["territory"], precision, tau, "_embolized"),
+            **_conservation_checks(errors, tau, "_embolized")}
+
+
+def _territory_checks(territory: dict, precision: str, tau: float, suffix: str = "") -> dict:
+    name, state = territory["supply"], " after embolisation" if suffix else ""
+    expected = territory["expected_flow_weighted_mean"]
+    return {
+        f"territory_range{suffix}.{name}": _range(
+            f"0 ≤ w ≤ 1: catheter share of the {name} blood over its perfused voxels{state}",
+            territory["min"], territory["max"], (0.0, 1.0),
+            1e-9 if precision == "float64" else 1e-6),
+        f"territory_mean{suffix}.{name}": _error(
+            f"flow-weighted mean of w ({territory['flow_weighted_mean']:.10g}) against the "
+            f"catheter's inflow share ({expected:.10g}){state}, relative difference",
+            abs(territory["flow_weighted_mean"] - expected) / expected, _times(100, tau)),
+    }
+
+
+def _conservation_checks(errors: dict, tau: float, suffix: str = "") -> dict:
+    state = " after embolisation" if suffix else ""
+    return {f"perfusion_conservation{suffix}.{name}": _error(
+        f"∫F dV against the sum of the {name} inlet flows{state}, relative error", error,
+        _times(100, tau)) for name, error in errors.items()}
 
 
 def ifp_bounds(case, domain) -> tuple[float, float]:
@@ -210,7 +233,7 @@ def failed(checks: dict) -> dict:
 
 def describe(name: str, check: dict) -> str:
     """One failed check: invariant, value, tolerance, likely cause and what to change."""
-    cause, remedy = ADVICE[name.split(".")[0].removesuffix("_iv")]
+    cause, remedy = ADVICE[name.split(".")[0].removesuffix("_iv").removesuffix("_embolized")]
     bounds = f" outside [{check['bounds'][0]:.6g}, {check['bounds'][1]:.6g}]" \
         if "bounds" in check else ""
     value = check["value"]

@@ -6,7 +6,8 @@ time-series and snapshot observers. The step is ``simulation.max_step`` (resolut
 exchange and infusion), shortened to a tenth of ``V_1/Q_p`` where the body–tissue coupling
 (``c_sys`` lagged over a step) needs it; transport sub-steps are reported with their limit. With a ``checkpoint``
 (:class:`perfusion.checkpoint.Checkpointer`) each route continues from its saved state and
-saves its state as it goes.
+saves its state as it goes. The result carries the embolised steady state (docs/model.md §8.3)
+and the catheter's plasma flow ``Q_cath`` for the results.
 """
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ class RouteResult:
 
 @dataclass(frozen=True)
 class DrugResult:
+    """Both routes, with the flows the intra-arterial dose entered by.
+
+    ``catheter_plasma_flow`` is ``Q_cath`` [m³/s] of ``c_cath = c_sys + I_ia/Q_cath`` before
+    any embolisation; ``embolized`` the re-solved :class:`SteadyState` after it (or None).
+    """
+
     drug: DrugParameters
     pk: object
     pk_sources: dict
@@ -49,6 +56,8 @@ class DrugResult:
     arterial: RouteResult
     intravenous: RouteResult | None
     step: dict
+    catheter_plasma_flow: float
+    embolized: object | None
 
 
 def choose_step(case, problem, pk) -> tuple[float, str]:
@@ -65,7 +74,7 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     drug = resolve_drug(case)
     pk, pk_sources = resolve_systemic(case)
     problem = build_problem(domain, steady, drug, steady.hematocrit)
-    events, breaks = {}, []
+    events, breaks, occluded = {}, [], None
     if case.embolization is not None:
         from ..steady.embolization import embolized_steady
 
@@ -92,7 +101,8 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
         intravenous = _run_route(case, domain, problem, schedule.as_intravenous(), pk, ends,
                                  events, None, "intravenous", checkpoint)
     return DrugResult(drug=drug, pk=pk, pk_sources=pk_sources, schedule=schedule,
-                      arterial=arterial, intravenous=intravenous, step=step)
+                      arterial=arterial, intravenous=intravenous, step=step,
+                      catheter_plasma_flow=problem.catheter_plasma_flow, embolized=occluded)
 
 
 def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route,

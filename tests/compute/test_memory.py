@@ -6,6 +6,7 @@ CuPy paths run against a fake ``cupy`` module (no GPU is needed): only the attri
 from __future__ import annotations
 
 import copy
+import math
 import json
 import sys
 import tracemalloc
@@ -273,3 +274,17 @@ def test_metrics_record_backend_and_device(liver_dict, tmp_path):
     out = run_case(case_from_dict(liver_dict), tmp_path / "out", backend="numpy").directory
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["backend"] == "numpy" and metrics["device"].startswith("CPU")
+
+
+def test_embolised_fields_are_counted_to_the_end(liver_dict):
+    """The embolised state stays for the results: on CuPy its 4 written fields are copied to
+    the host at the end (4 w per voxel beyond the run without embolisation; enough output
+    times that the end, not the territory, is the host's largest stage)."""
+    plain = _drug_case(liver_dict)
+    plain["simulation"]["output_every"] = "2 min"
+    embolised = {**copy.deepcopy(plain), "embolization": {"time": "20 min", "factor": 0.1}}
+    voxels = math.prod(plain["grid"]["shape"])
+    for precision, w in memory.PRECISIONS.items():
+        extra = (estimate(case_from_dict(embolised)).need("cupy", precision).host
+                 - estimate(case_from_dict(plain)).need("cupy", precision).host)
+        assert extra == pytest.approx(MARGIN * 4 * w * voxels, abs=2)

@@ -46,5 +46,10 @@ def test_regional_advantage_matches_collins(well_mixed_dict, tmp_path, extractio
     expected = 1 + clearance_total / (q_p * (1 - extraction))
     print(f"Collins E={extraction}: R_d expected {expected:.4f}, got {result.metrics['regional_advantage']:.4f}")
     assert result.metrics["regional_advantage"] == pytest.approx(expected, rel=0.01)
+    # the reported flow Q is the region's plasma flow: the catheter's, and the target's
+    flow = result.metrics["regional_advantage_flow"]
+    assert flow["catheter_plasma_ml_min"] == pytest.approx(q_p * 6e7, rel=1e-8)
+    assert flow["target_plasma_ml_min"] == pytest.approx(q_p * 6e7, rel=1e-8)
+    assert flow["catheter_blood_ml_min"] == pytest.approx(216.0, rel=1e-8)
     assert result.metrics["mass_balance_error"] < 1e-10
     assert result.metrics["iv"]["mass_balance_error"] < 1e-10
