@@ -16,6 +16,7 @@ import pydantic
 
 from ..errors import CaseError
 from .checks import KeyedCaseError, unused_tissue_classes
+from .dosing import warn_implausible
 from .introspect import model_of
 from .schema import Case
 
@@ -62,6 +63,7 @@ def case_from_dict(raw: dict, source: str | Path = "<case>",
         log.warning("%s: tissue.%s: no geometry source of this case produces class %r (it has "
                     "%s), so this table is ignored; remove it, or map a label to %r in "
                     "geometry.labels", source, name, name, produced, name)
+    warn_implausible(case, source)
     return case
 
 

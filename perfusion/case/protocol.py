@@ -15,6 +15,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..library.dosing import body_surface_area
 from .quantity import Quantity
 from .schema_base import Strict
 
@@ -41,12 +42,34 @@ class DrugSpec(Strict):
     cell_elimination_rate: Optional[Rate] = Field(None, description="k_c of cell-bound drug.")
 
 
+class PatientSpec(Strict):
+    weight: Quantity("kg", gt=0) = Field(description="Body weight (doses and rates per kg).")
+    height: Optional[Quantity("m", gt=0)] = Field(
+        None, description="Height (the body surface area of doses per m²).")
+    bsa_formula: Literal["mosteller", "dubois"] = Field(
+        "mosteller", description="Body surface area formula: Mosteller 1987 N Engl J Med "
+        "317:1098, or Du Bois & Du Bois 1916 Arch Intern Med 17:863.")
+    body_surface_area: Optional[Quantity("m^2", gt=0)] = Field(
+        None, description="BSA; default: from weight and height by bsa_formula (the resolved "
+        "case records it).")
+
+    def bsa(self) -> float | None:
+        """Body surface area [m²]: given, or by the formula (None without a height)."""
+        if self.body_surface_area is not None or self.height is None:
+            return self.body_surface_area
+        return body_surface_area(self.weight, self.height, self.bsa_formula)
+
+
 class InfusionSpec(Strict):
     route: Literal["intra-arterial", "intravenous"] = Field(description="Through the catheter or a vein.")
     start: Quantity("s", ge=0) = Field(description="When the (first) infusion starts.")
     duration: Duration = Field(description="How long each infusion lasts (a bolus is a short one).")
-    dose: Optional[Quantity("kg", gt=0)] = Field(None, description="Mass per infusion (or give rate).")
-    rate: Optional[Quantity("kg/s", gt=0)] = Field(None, description="Mass rate (or give dose).")
+    dose: Optional[Quantity("kg", gt=0)] = Field(
+        None, description="Mass per infusion, or per kg or m² of the [patient] (\"1.5 mg/kg\", "
+        "\"50 mg/m^2\"; the resolved case holds the mass); or give rate.")
+    rate: Optional[Quantity("kg/s", gt=0)] = Field(
+        None, description="Mass rate, or per kg or m² of the [patient] (\"0.2 mg/kg/day\"); or "
+        "give dose.")
     repeat: int = Field(1, ge=1, le=1000, description="Number of cycles.")
     every: Optional[Duration] = Field(None, description="Cycle period (with repeat > 1).")
 

@@ -12,8 +12,8 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
-from .protocol import (DrugSpec, EmbolizationSpec, ExposureSpec, InfusionSpec, SimulationSpec,
-                       SystemicSpec)
+from .protocol import (DrugSpec, EmbolizationSpec, ExposureSpec, InfusionSpec, PatientSpec,
+                       SimulationSpec, SystemicSpec)
 from .quantity import Fraction, Length, Position, Quantity
 from .schema_base import Strict
 from .tree_spec import CatheterSpec, TreeSpec
@@ -239,6 +239,7 @@ class Case(Strict):
     supplies: list[SupplySpec] = Field(min_length=1, description="Blood supplies (at least one).")
     catheter: Optional[CatheterSpec] = None
     drug: Optional[DrugSpec] = None
+    patient: Optional[PatientSpec] = None
     infusion: list[InfusionSpec] = Field([], description="Piecewise-constant infusion schedule.")
     systemic: SystemicSpec = SystemicSpec()
     embolization: Optional[EmbolizationSpec] = None
@@ -250,10 +251,11 @@ class Case(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _canonical_class_names(cls, raw):
+    def _canonical_names_and_doses(cls, raw):
         from .checks import canonical_class_names  # "tumour" → "tumor", once, at the edge
+        from .dosing import absolute_doses  # "1.5 mg/kg" → a mass, with the [patient]
 
-        return canonical_class_names(raw)
+        return absolute_doses(canonical_class_names(raw))
 
     @model_validator(mode="after")
     def _cross_references(self):

@@ -71,6 +71,18 @@ class Drug:
     k12: Sourced                            # 1/s
     k21: Sourced                            # 1/s
     notes: str = ""
+    typical_dose: TypicalDose | None = None  # per infusion cycle (or a rate), for warnings
+
+
+@dataclass(frozen=True)
+class TypicalDose:
+    """The usual clinical dose of a drug, in ``unit``: per cycle (``"mg/m^2"``, ``"mg/kg"``,
+    ``"mg"``) or, with a time in the unit, a rate (``"mg/kg/day"``)."""
+
+    low: float
+    high: float
+    unit: str
+    source: str
 
 
 SWABB_COEFFICIENT = 1.778e-8  # m²/s at MW = 1 g/mol, exponent −0.75 (Swabb et al. 1974)

@@ -12,7 +12,8 @@ import difflib
 import math
 
 from .drug_model import (BODY_MASS, BODY_SURFACE, HOUR, LITRE, LN2, MINUTE, ML, NG,
-                         P_DOXORUBICIN, UG, Drug, Sourced, biexponential, fast_exchange,
+                         P_DOXORUBICIN, UG, Drug, Sourced, TypicalDose, biexponential,
+                         fast_exchange,
                          ENSMINGER_1978, WellMixedLiver, hepatic_elimination,
                          scaled_permeability, swabb, swabb_diffusivity)
 
@@ -37,6 +38,8 @@ DOX_LABEL = ("doxorubicin HCl US prescribing information §12.3 (Pfizer): CL 324
 
 doxorubicin = Drug(
     name="doxorubicin", molecular_weight=543.52,
+    typical_dose=TypicalDose(60, 75, "mg/m^2", "doxorubicin HCl US prescribing information "
+                             "§2: 60–75 mg/m² i.v. every 21 days as a single agent"),
     diffusivity=swabb(543.52),
     permeability=Sourced(P_DOXORUBICIN, EL_KAREH + "; secondary sources quote 1e-6–3e-6 m/s",
                          confirmed=False),
@@ -66,6 +69,8 @@ DDP_MODEL = ("'Physiological pharmacokinetic modeling of cis-dichlorodiamminepla
              "in several species', J Pharmacokinet Biopharm, doi 10.1007/BF01065258")
 cisplatin = Drug(
     name="cisplatin", molecular_weight=300.05,
+    typical_dose=TypicalDose(50, 100, "mg/m^2", "cisplatin US prescribing information §2: "
+                             "50–70 mg/m² per cycle (bladder), 75–100 mg/m² (ovarian)"),
     diffusivity=swabb(300.05), permeability=scaled_permeability(300.05),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(0.0, "assumed: local loss is covalent binding (uptake below)",
@@ -104,6 +109,8 @@ FUDR_EXTRACTION = 0.95
 _FUDR_PERMEABILITY = scaled_permeability(246.19)
 floxuridine = Drug(
     name="floxuridine", molecular_weight=246.19,
+    typical_dose=TypicalDose(0.1, 0.6, "mg/kg/day", "FUDR US prescribing information: 0.1–0.6 "
+                             "mg/kg/day by continuous arterial infusion"),
     diffusivity=swabb(246.19), permeability=_FUDR_PERMEABILITY,
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(hepatic_elimination(FUDR_EXTRACTION, _FUDR_PERMEABILITY.value,
@@ -133,6 +140,9 @@ MELPHALAN_LABEL = ("ALKERAN i.v. product monograph (CPS, rxmed): biexponential t
                    "min, total-body CL 7–9 mL/min/kg, V_ss 0.5 L/kg; mid CL 8 mL/min/kg × 70 kg")
 melphalan = Drug(
     name="melphalan", molecular_weight=305.20,
+    typical_dose=TypicalDose(16, 16, "mg/m^2", "ALKERAN i.v. label: 16 mg/m² per dose "
+                             "(myeloma); intra-arterial chemosurgery of retinoblastoma uses "
+                             "3–7.5 mg in total"),
     diffusivity=swabb(305.20), permeability=scaled_permeability(305.20),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
     elimination_rate=Sourced(LN2 / (70 * MINUTE), "derived: ln2/70 min; label: eliminated from "

@@ -72,6 +72,12 @@ def class_targets(case, domain: Domain, supply_name: str) -> tuple[dict, dict]:
     return targets, direct
 
 
+def supplied_voxels(domain: Domain, per_class: dict[str, float]) -> np.ndarray:
+    """Host mask of the voxels a supply perfuses: the classes whose target or β is positive."""
+    return np.isin(domain.labels, [domain.class_names.index(c) for c, b in per_class.items()
+                                   if b > 0])
+
+
 def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> SupplyField:
     """Solve (and calibrate) supply number ``index`` of the case."""
     spec = case.supplies[index]
@@ -79,7 +85,7 @@ def solve_supply(case, domain: Domain, index: int, venous_pressure: float) -> Su
     targets, direct = class_targets(case, domain, spec.name)
     drop = spec.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
     beta = {**{c: t / drop for c, t in targets.items()}, **direct}
-    vascular = np.isin(domain.labels, [domain.class_names.index(c) for c, b in beta.items() if b > 0])
+    vascular = supplied_voxels(domain, beta)
     if spec.tree is None:
         feed, inlets = None, resolve_inlets(index, spec, domain.spacing, vascular)
         source = be.asarray(source_density(inlets, domain.shape, domain.voxel_volume))

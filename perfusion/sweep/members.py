@@ -19,7 +19,7 @@ from pathlib import Path
 import tomli_w
 
 from ..case.loader import apply_override, case_from_dict
-from ..errors import CaseError
+from ..errors import CaseError, PerfusionError
 from ..library.units import parse_quantity
 from .spec import SweepError, SweepFile, read_sweep_file
 
@@ -74,9 +74,54 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read, check and expand a sweep file; every member is validated as a case."""
-    from .sampling import sample_values
+    path = Path(path)
+    spec, base, base_raw, rows, unit = _expand(path)
+    members = [_member(path, base, base_raw, index, parameters, spec.sweep.name)
+               for index, parameters in enumerate(rows)]
+    return Sweep(path=path, spec=spec, members=members, unit_samples=unit)
+
+
+def validate_sweep(path: str | Path, overrides=()) -> list[str]:
+    """Check a sweep file as ``perfusion validate`` checks a case; return notes to print.
+
+    The base case (with ``sweep.set``) and every member (with ``overrides`` last) are
+    validated and checked by :func:`perfusion.pipeline.validate_case`, each distinct grid,
+    geometry, tissue, supplies and catheter once. Raises one :class:`SweepError` naming every
+    failing member by index with its overrides.
+    """
+    from ..pipeline import validate_case
 
     path = Path(path)
+    spec, base, base_raw, rows, _ = _expand(path)
+    raws = [("base case (with sweep.set)", base_raw)]
+    problems, checked = [], {}
+    for index, parameters in enumerate(rows):
+        try:
+            raws.append((_member_name(index, parameters),
+                         _member_raw(base, base_raw, index, parameters, spec.sweep.name)))
+        except CaseError as exc:
+            problems.append(f"{_member_name(index, parameters)}: {exc}")
+    for name, raw in raws:
+        try:
+            case = case_from_dict(raw, source=base, overrides=overrides)
+            key = case.model_dump_json(include={"grid", "geometry", "tissue", "supplies",
+                                                "catheter"})
+            if key not in checked:
+                checked[key] = validate_case(case)
+        except PerfusionError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise SweepError(f"{path}: {len(problems)} of the base case and {len(rows)} members "
+                         "are not valid — fix these (nothing was run):\n" + "\n".join(problems))
+    return [f"base case {base} and {len(rows)} members valid ({len(checked)} distinct "
+            "geometries checked)", *next(iter(checked.values()))]
+
+
+def _expand(path: Path) -> tuple[SweepFile, Path, dict, list[dict], object]:
+    """(the checked sweep file, the base case file, its raw dict with ``sweep.set`` applied,
+    the parameters of every member, the unit-hypercube design or None)."""
+    from .sampling import sample_values
+
     spec = read_sweep_file(path)
     base = (path.parent / spec.sweep.base).resolve()
     if not base.is_file():
@@ -92,26 +137,33 @@ def load_sweep(path: str | Path) -> Sweep:
     sample_rows, unit = [{}], None
     if spec.samples is not None:
         sample_rows, unit = sample_values(spec.samples)
-    members = []
-    for index, (grid_row, sample_row) in enumerate(itertools.product(grid_rows, sample_rows)):
-        parameters = {**grid_row, **sample_row}
-        members.append(_member(path, base, base_raw, index, parameters, spec.sweep.name))
-    return Sweep(path=path, spec=spec, members=members, unit_samples=unit)
+    rows = [{**grid_row, **sample_row}
+            for grid_row, sample_row in itertools.product(grid_rows, sample_rows)]
+    return spec, base, base_raw, rows, unit
 
 
 def _member(path: Path, base: Path, base_raw: dict, index: int, parameters: dict,
             name: str) -> Member:
-    raw = copy.deepcopy(base_raw)
-    shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
     try:
-        for key, value in parameters.items():
-            apply_override(raw, f"{key}={toml_value(value)}", base)
-        raw.setdefault("case", {})["name"] = f"{name}-{index:04d}"
+        raw = _member_raw(base, base_raw, index, parameters, name)
         case_from_dict(raw, source=base)
     except CaseError as exc:
-        raise SweepError(f"{path}: member {index} ({shown}) is not a valid case — nothing was "
-                         f"run:\n{exc}") from None
+        raise SweepError(f"{path}: {_member_name(index, parameters)} is not a valid case — "
+                         f"nothing was run:\n{exc}") from None
     return Member(index=index, parameters=parameters, case=raw, source=str(base))
+
+
+def _member_raw(base: Path, base_raw: dict, index: int, parameters: dict, name: str) -> dict:
+    """The raw case of member ``index``: the base with its values applied, named ``<name>-NNNN``."""
+    raw = copy.deepcopy(base_raw)
+    for key, value in parameters.items():
+        apply_override(raw, f"{key}={toml_value(value)}", base)
+    raw.setdefault("case", {})["name"] = f"{name}-{index:04d}"
+    return raw
+
+
+def _member_name(index: int, parameters: dict) -> str:
+    return f"member {index} ({', '.join(f'{k}={v!r}' for k, v in parameters.items())})"
 
 
 def toml_value(value) -> str:

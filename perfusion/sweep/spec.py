@@ -144,6 +144,15 @@ class SweepFile(_Strict):
         return self
 
 
+def is_sweep_file(path: Path) -> bool:
+    """Whether ``path`` is TOML with a ``[sweep]`` table (else a case file, or not TOML)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(raw.get("sweep"), dict)
+
+
 def read_sweep_file(path: Path) -> SweepFile:
     """Read and check a sweep file: TOML, the schema, its case keys and checkpoint interval."""
     if not path.is_file():
