@@ -8,8 +8,9 @@ by the domain builder, not here.
 
 Units of the voxel size: NIfTI ``xyzt_units`` and NRRD ``space units`` are honoured
 (millimetres when absent); MetaImage is in millimetres; MRC in Ångström; the ``spacing``
-array of an ``.npz`` in metres. VTK files carry no unit: spacings all below 0.02 are read
-as metres (what perfusion writes), larger ones as millimetres (what imaging tools write).
+array of an ``.npz`` in metres. A ``.vti`` is read in the unit its ``length_unit`` field data
+names (perfusion writes ``"mm"``); without it, spacings all below 0.02 are read as metres
+(what perfusion wrote before it had the field), larger ones as millimetres (imaging tools).
 A format that stores no voxel size (``.npy``), or a header whose voxel size is not positive,
 gives ``spacing=None`` and an identity affine; the case must then give ``grid.spacing``.
 """
@@ -31,6 +32,7 @@ from nibabel.filebasedimages import ImageFileError
 
 from ..errors import GeometryError
 from ..io.vti import read_vti
+from ..library.units import LENGTH_UNIT_FIELD, file_length_metres
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +131,11 @@ def read_image(path: str | os.PathLike) -> LabelImage:
         log.warning("%s: ignoring the voxel size %s in the header (not positive); give "
                     "grid.spacing in the case", path, spacing)
         spacing, affine = None, np.eye(4)
-    log.info("%s: %s %s labels, voxel size %s m", path, data.shape, data.dtype, spacing)
-    return LabelImage(data=data, spacing=None if spacing is None else
-                      tuple(float(h) for h in spacing), affine=affine, path=path)
+    spacing = None if spacing is None else tuple(float(h) for h in spacing)
+    voxel = ("none in the header" if spacing is None
+             else " × ".join(f"{1e3 * h:.4g}" for h in spacing) + " mm")
+    log.info("%s: %s %s labels, voxel size %s", path, data.shape, data.dtype, voxel)
+    return LabelImage(data=data, spacing=spacing, affine=affine, path=path)
 
 
 def _read_nifti(path: Path):
@@ -196,9 +200,15 @@ def _read_vti(path: Path):
     name = "labels" if "labels" in arrays else next(iter(arrays))
     log.info("%s: using the %s data array %r (arrays: %s)", path, where, name, list(arrays))
     spacing = np.asarray(image.spacing)
-    to_mm = 1e3 if (np.abs(spacing) < _VTI_METRES_BELOW).all() else 1.0
-    log.info("%s: reading spacing %s as %s", path, image.spacing,
-             "metres" if to_mm == 1e3 else "millimetres")
+    guess = 1.0 if (np.abs(spacing) < _VTI_METRES_BELOW).all() else 1e-3  # metres per unit
+    try:
+        to_mm = 1e3 * file_length_metres(image.field_data, guess)
+    except ValueError as exc:
+        raise GeometryError(f"{path}: {exc}; re-save it with length_unit \"mm\".") from None
+    stated = image.field_data.get(LENGTH_UNIT_FIELD)
+    log.info("%s: reading spacing %s in %s", path, image.spacing,
+             f"{stated} (its {LENGTH_UNIT_FIELD})" if stated else
+             f"{'metres' if guess == 1.0 else 'millimetres'} (no {LENGTH_UNIT_FIELD}: by size)")
     centre = 0.5 if where == "cell" else 0.0  # cells: the voxel centre is half a step in
     affine = np.eye(4)
     affine[:3, :3] = image.direction * spacing * to_mm

@@ -6,8 +6,9 @@ array of shape ``(nx, ny, nz)`` indexed ``[i, j, k]`` (VTK x, y, z) gives
 :mod:`perfusion.io.vtk_xml` writes it (what ParaView, VTK and PyVista read).
 
 The reader takes every array layout :mod:`perfusion.io.vtk_xml` decodes, cell and point
-data, and a single piece. Spacing and origin are returned as stored (the writer stores
-metres; VTK files carry no unit).
+data, and a single piece. Spacing and origin are written and returned as stored, in the
+caller's length unit; the caller states it in a one-string field-data array (perfusion:
+``length_unit`` = ``"mm"``), returned in ``field_data`` (empty for files without one).
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from ..errors import GeometryError
-from .vtk_xml import (MALFORMED, VTK_TYPES, data_array_xml, file_header, parse_vtk_file,
-                      read_array, write_atomically)
+from .vtk_xml import (MALFORMED, VTK_TYPES, data_array_xml, field_strings_xml, file_header,
+                      parse_vtk_file, read_array, read_field_strings, write_atomically)
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class VTIImage:
     has shape ``shape``; point data has the points shape ``shape + 1`` per axis. An image
     that other tools wrote with point data only (each *point* a voxel) is returned as such:
     deciding that its points are voxels is the caller's choice. ``origin`` is the position of
-    the first point actually stored (``Origin + extent start * Spacing``).
+    the first point actually stored (``Origin + extent start * Spacing``); ``field_data``
+    the file's one-string field-data arrays (e.g. ``{"length_unit": "mm"}``).
     """
 
     cell_data: dict[str, np.ndarray]
@@ -40,11 +42,13 @@ class VTIImage:
     origin: tuple[float, float, float]
     shape: tuple[int, int, int]
     direction: np.ndarray = field(default_factory=lambda: np.eye(3))
+    field_data: dict[str, str] = field(default_factory=dict)
 
 
 def write_vti(path: str | os.PathLike, cell_data: dict[str, np.ndarray],
               spacing: tuple[float, float, float],
-              origin: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+              origin: tuple[float, float, float] = (0.0, 0.0, 0.0),
+              field_data: dict[str, str] | None = None) -> None:
     """Write voxel arrays as the cell data of a VTK ImageData file, atomically.
 
     Parameters
@@ -55,7 +59,10 @@ def write_vti(path: str | os.PathLike, cell_data: dict[str, np.ndarray],
         Arrays of one common shape ``(nx, ny, nz)`` (scalars) or ``(nx, ny, nz, 3)``
         (vectors), indexed ``[i, j, k]``; float32/64 or (u)int8..64.
     spacing, origin : tuple of float
-        Voxel size and position of the outer corner of voxel ``(0, 0, 0)`` [m].
+        Voxel size and position of the outer corner of voxel ``(0, 0, 0)``, written as given
+        (in the unit ``field_data`` states).
+    field_data : dict of str to str, optional
+        One-string field-data arrays, e.g. ``{"length_unit": "mm"}``.
 
     Raises
     ------
@@ -84,6 +91,7 @@ def write_vti(path: str | os.PathLike, cell_data: dict[str, np.ndarray],
         file_header("ImageData") +
         f'  <ImageData WholeExtent="{extent}" Origin="{_floats(origin)}" '
         f'Spacing="{_floats(spacing)}" Direction="1 0 0 0 1 0 0 0 1">\n'
+        f'{field_strings_xml(field_data or {})}'
         f'    <Piece Extent="{extent}">\n      <CellData>\n{arrays}      </CellData>\n'
         "    </Piece>\n  </ImageData>\n</VTKFile>\n"))
 
@@ -174,7 +182,7 @@ def _parse(content: bytes) -> VTIImage:
                       for index, element in enumerate(arrays)}
     return VTIImage(cell_data=data["CellData"], point_data=data["PointData"],
                     spacing=tuple(spacing.tolist()), origin=tuple(origin.tolist()), shape=cells,
-                    direction=direction)
+                    direction=direction, field_data=read_field_strings(image, encoding))
 
 
 def _cell_array_xml(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:

@@ -10,6 +10,11 @@ Reading: :func:`parse_vtk_file` gives the root element and the binary layout of 
 ``UInt64`` headers, either byte order, and no compression, ``vtkZLibDataCompressor`` or
 ``vtkLZMADataCompressor``. Malformed content raises one of :data:`MALFORMED`, which the
 readers of each file type turn into a message naming the file.
+
+Field data: :func:`field_strings_xml` writes one-string ``String`` arrays (such as
+``length_unit``, the unit of a file's lengths, which VTK files do not otherwise carry) and
+:func:`read_field_strings` reads them back. This module holds no units itself: lengths are
+stored as the caller gives them.
 """
 from __future__ import annotations
 
@@ -120,9 +125,45 @@ def parse_vtk_file(content: bytes, file_type: str) -> tuple[ET.Element, Encoding
 def read_array(element: ET.Element, shape: tuple[int, ...], encoding: Encoding) -> np.ndarray:
     """Decode one ``<DataArray>`` into an ``[i, j, k(, component)]`` array."""
     name = element.get("Name")
-    dtype = np.dtype(_numpy_type(element.get("type", "")))
     components = int(element.get("NumberOfComponents", "1"))
     count = int(np.prod(shape)) * components
+    flat = _flat_values(element, np.dtype(_numpy_type(element.get("type", ""))), encoding)
+    if flat.size != count:
+        raise ValueError(f"array {name!r} holds {flat.size} values, the extent needs {count}")
+    if components == 1:
+        return np.ascontiguousarray(flat.reshape(shape, order="F"))
+    tuples = flat.reshape(-1, components).reshape((*shape, components), order="F")
+    return np.ascontiguousarray(tuples)
+
+
+def field_strings_xml(strings: dict[str, str]) -> str:
+    """A ``<FieldData>`` element of one-string ``String`` arrays, as VTK writes them (ascii:
+    the characters' codes, each string ended by 0); empty without strings."""
+    if not strings:
+        return ""
+    arrays = "".join(
+        f"      <Array type=\"String\" Name={quoteattr(name)} NumberOfTuples=\"1\" "
+        f"format=\"ascii\">{' '.join(str(byte) for byte in value.encode())} 0</Array>\n"
+        for name, value in strings.items())
+    return f"    <FieldData>\n{arrays}    </FieldData>\n"
+
+
+def read_field_strings(dataset: ET.Element | None, encoding: Encoding) -> dict[str, str]:
+    """The one-string ``String`` arrays of the ``<FieldData>`` of a dataset element (its
+    numeric and several-string arrays are skipped)."""
+    elements = [] if dataset is None else dataset.findall("FieldData/Array")
+    strings = {}
+    for element in elements:
+        if element.get("type") != "String" or element.get("NumberOfTuples", "1") != "1":
+            continue
+        raw = _flat_values(element, np.dtype(np.uint8), encoding).tobytes()
+        strings[element.get("Name", "")] = raw.split(b"\0")[0].decode("utf-8")
+    return strings
+
+
+def _flat_values(element: ET.Element, dtype: np.dtype, encoding: Encoding) -> np.ndarray:
+    """The values of one array element, flat, as ``dtype``, in any layout and format."""
+    name = element.get("Name")
     data_format = element.get("format", "")
     offset = int(element.get("offset", "0"))
     if data_format == "ascii":
@@ -140,12 +181,7 @@ def read_array(element: ET.Element, shape: tuple[int, ...], encoding: Encoding) 
         flat = np.frombuffer(raw, dtype.newbyteorder(encoding.byte_order)).astype(dtype)
     else:
         raise ValueError(f"array {name!r} has unknown format {data_format!r}")
-    if flat.size != count:
-        raise ValueError(f"array {name!r} holds {flat.size} values, the extent needs {count}")
-    if components == 1:
-        return np.ascontiguousarray(flat.reshape(shape, order="F"))
-    tuples = flat.reshape(-1, components).reshape((*shape, components), order="F")
-    return np.ascontiguousarray(tuples)
+    return flat
 
 
 def _decode_binary(take: Callable[[int, int], tuple[bytes, bytes]], encoding: Encoding) -> bytes:

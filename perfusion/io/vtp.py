@@ -5,6 +5,8 @@
 :mod:`perfusion.io.vtk_xml` writes them; :func:`read_vtp_lines` reads the line cells of any
 single-piece ``.vtp`` (VTK, ParaView, VMTK, PyVista) in every layout that module decodes.
 Vertices, strips and polygons are skipped; cell arrays are restricted to the line cells.
+Points are stored as given, in the caller's length unit, which the caller states in a
+one-string field-data array (perfusion: ``length_unit`` = ``"mm"``).
 Unreadable files raise :class:`~perfusion.errors.GeometryError` naming the file (this
 package sits below every stage, whose own error types are not known here).
 """
@@ -13,26 +15,29 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GeometryError
-from .vtk_xml import (MALFORMED, NUMPY_TYPES, Encoding, data_array_xml, file_header,
-                      parse_vtk_file, read_array, write_atomically)
+from .vtk_xml import (MALFORMED, NUMPY_TYPES, Encoding, data_array_xml, field_strings_xml,
+                      file_header, parse_vtk_file, read_array, read_field_strings,
+                      write_atomically)
 
 
 @dataclass(frozen=True)
 class PolyLines:
     """The line cells of a ``.vtp`` file: ``points`` (n, 3) as stored, ``lines`` a list of
     node-index arrays (one per line or polyline cell; to write, an (m, k) array of m cells
-    of k points will do), point and cell arrays by name."""
+    of k points will do), point and cell arrays by name, and the one-string field-data
+    arrays (e.g. ``{"length_unit": "mm"}``; empty for files without any)."""
 
     points: np.ndarray
     lines: Sequence[np.ndarray]
     point_data: dict[str, np.ndarray]
     cell_data: dict[str, np.ndarray]
+    field_data: dict[str, str] = field(default_factory=dict)
 
 
 def write_vtp_lines(path: str | os.PathLike, lines: PolyLines) -> None:
@@ -67,7 +72,8 @@ def write_vtp_lines(path: str | os.PathLike, lines: PolyLines) -> None:
               for kind, data in (("point", lines.point_data), ("cell", lines.cell_data))}
     write_atomically(Path(path), (
         file_header("PolyData") +
-        f'  <PolyData>\n    <Piece NumberOfPoints="{len(lines.points)}" NumberOfVerts="0" '
+        f'  <PolyData>\n{field_strings_xml(lines.field_data)}'
+        f'    <Piece NumberOfPoints="{len(lines.points)}" NumberOfVerts="0" '
         f'NumberOfLines="{len(offsets)}" NumberOfStrips="0" NumberOfPolys="0">\n'
         f'      <PointData>\n{arrays["point"]}      </PointData>\n'
         f'      <CellData>\n{arrays["cell"]}      </CellData>\n'
@@ -121,7 +127,8 @@ def _parse(content: bytes) -> PolyLines:
     cell_data = {name: values[count["Verts"]:count["Verts"] + count["Lines"]]
                  for name, values in _arrays(piece.find("CellData"), cells, encoding).items()}
     return PolyLines(points=np.asarray(points, np.float64).reshape(-1, 3), lines=lines,
-                     point_data=point_data, cell_data=cell_data)
+                     point_data=point_data, cell_data=cell_data,
+                     field_data=read_field_strings(root.find("PolyData"), encoding))
 
 
 def _connectivity(lines: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,13 @@ PER_S_TO_ML_MIN_100ML = 6000.0  # 1/s → mL/min/100 mL
 PA_TO_MMHG = 1 / 133.322387415  # Pa → mmHg
 KG_M3_TO_UG_ML = 1e3            # kg/m³ → µg/mL
 KG_S_M3_TO_UG_H_ML = 1 / 3.6    # kg·s/m³ → µg·h/mL
+# Lengths in every VTK and XDMF file perfusion writes (points, spacings, origins, radii,
+# segment lengths) are in FILE_LENGTH_UNIT, the imaging convention, and each file says so in
+# a one-string field-data array (XDMF: an Information element) named LENGTH_UNIT_FIELD.
+# fields.npz and everything inside the package stay SI.
+FILE_LENGTH_UNIT = "mm"
+LENGTH_UNIT_FIELD = "length_unit"
+M_TO_MM = 1e3                   # m → mm
 
 
 @functools.cache
@@ -83,3 +90,24 @@ def format_quantity(si_value: float, unit: str) -> str:
     ureg = registry()
     base = ureg.Quantity(1.0, unit).to_base_units()
     return f"{si_value / base.magnitude:.6g} {unit}"
+
+
+def file_length_metres(field_data: dict[str, str], default: float) -> float:
+    """Metres per length unit of a VTK file: the unit its ``length_unit`` field data names
+    (any length unit pint knows: ``"mm"``, ``"m"``, ``"um"``), else ``default`` (files
+    without one: other tools' files, perfusion's results written before the field existed).
+
+    Raises ``ValueError`` naming the unit when it is not a length.
+
+    Examples
+    --------
+    >>> file_length_metres({"length_unit": "mm"}, 1.0), file_length_metres({}, 1.0)
+    (0.001, 1.0)
+    """
+    unit = field_data.get(LENGTH_UNIT_FIELD)
+    if unit is None:
+        return default
+    try:
+        return parse_quantity(f"1 {unit}", "m")
+    except ValueError as exc:
+        raise ValueError(f"its {LENGTH_UNIT_FIELD} {unit!r} is not a length unit ({exc})") from None

@@ -8,14 +8,17 @@ subtree (cell array ``catheter``) is drawn over it in black, thinner, and the ca
 
 The files are read as plain line cells (:mod:`perfusion.io.vtp`), pictures needing no
 physics: as the results store trees, line cell ``s`` is segment ``s`` from its upstream to
-its downstream node, with cell arrays ``radius`` [m], ``flow`` [m³/s] and ``catheter``.
+its downstream node, with cell arrays ``radius``, ``flow`` [m³/s] and ``catheter``, points
+and radii in the unit of the file's ``length_unit`` field data (``"mm"``; metres in results
+written before the field existed), drawn in millimetres.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ResultsError
 from ..io.vtp import read_vtp_lines
-from ..library.units import M3_S_TO_ML_MIN
+from ..library.units import M3_S_TO_ML_MIN, M_TO_MM, file_length_metres
 
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
 
@@ -25,14 +28,18 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
     tips = []
     for path in sorted((directory / "fields").glob("tree_*.vtp")):
         tree = read_vtp_lines(path)
+        try:
+            to_mm = file_length_metres(tree.field_data, 1.0) * M_TO_MM
+        except ValueError as exc:
+            raise ResultsError(f"{path}: {exc}") from None
         cells = tree.cell_data
         segments = np.array(tree.lines, dtype=np.int64).reshape(-1, 2)
-        points = tree.points * 1e3
+        points = tree.points * to_mm
         lines = np.column_stack([np.full(len(segments), 2), segments]).ravel()
         mesh = pyvista.PolyData(points, lines=lines)
         radius = np.zeros(len(points))
-        radius[segments[:, 1]] = cells["radius"] * 1e3
-        radius[segments[:, 0]] = np.maximum(radius[segments[:, 0]], cells["radius"] * 1e3)
+        radius[segments[:, 1]] = cells["radius"] * to_mm
+        radius[segments[:, 0]] = np.maximum(radius[segments[:, 0]], cells["radius"] * to_mm)
         mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
         flow = np.log10(np.maximum(np.abs(cells["flow"]) * M3_S_TO_ML_MIN, 1e-9))
         mesh.cell_data["flow"] = flow

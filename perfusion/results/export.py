@@ -4,7 +4,11 @@
 its affine (voxel index → voxel centre, world millimetres, RAS+), so the maps overlay on the
 patient's scan in 3D Slicer or ITK-SNAP. :func:`export_mesh` writes the tissue voxels
 (``labels > 0``) as hexahedra (``tissue.vtu`` and ``tissue.xdmf``) in the same world frame,
-for ParaView, meshio and finite-element tools. Units on the way out (SI in ``fields.npz``):
+for ParaView, meshio and finite-element tools. Lengths are in millimetres, as in every VTK
+file of the results, and each mesh file says so: ``tissue.xdmf`` in an
+``<Information Name="length_unit" Value="mm">``, ``tissue.vtu`` in the field data
+``metres_per_length_unit`` = 0.001 (a number: meshio, which writes and reads the mesh, fails
+on a string array there). Units on the way out (SI in ``fields.npz``):
 
 =========  ===================================================  ================
 name       quantity                                             unit
@@ -32,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..library.units import (KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML, PA_TO_MMHG,
-                             PER_S_TO_ML_MIN_100ML)
+from ..library.units import (FILE_LENGTH_UNIT, KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML,
+                             LENGTH_UNIT_FIELD, M_TO_MM, PA_TO_MMHG, PER_S_TO_ML_MIN_100ML)
 from .load import ResultsData, load_results
 
 log = logging.getLogger(__name__)
@@ -114,9 +118,17 @@ def export_mesh(data: ResultsData | str | Path, directory: str | Path) -> dict[s
     mesh = meshio.Mesh(points, [("hexahedron", hexahedra)], cell_data=cell_data)
     paths = {"vtu": directory / "tissue.vtu", "xdmf": directory / "tissue.xdmf"}
     meshio.write(paths["vtu"], mesh, binary=True, compression="zlib")
+    _insert_after_start_tag(paths["vtu"], "UnstructuredGrid", (
+        '<FieldData><DataArray type="Float64" Name="metres_per_length_unit" '
+        f'NumberOfTuples="1" format="ascii">{1 / M_TO_MM!r}</DataArray></FieldData>'))
     with h5py_or_stand_in() as have_h5py:
         meshio.write(paths["xdmf"], mesh, data_format="HDF" if have_h5py else "XML",
                      compression_opts=1)
+    # The content, an escaped empty <main/>, is for meshio 5.3, which parses an Information's
+    # content as its own field data and fails on none; XDMF readers take the Value.
+    _insert_after_start_tag(paths["xdmf"], "Grid", (
+        f'<Information Name="{LENGTH_UNIT_FIELD}" Value="{FILE_LENGTH_UNIT}">'
+        "&lt;main/&gt;</Information>"))
     if have_h5py:
         paths["h5"] = paths["xdmf"].with_suffix(".h5")
     log.info("wrote a %d-cell, %d-point tissue mesh to %s", len(hexahedra), len(points), directory)
@@ -146,6 +158,14 @@ def h5py_or_stand_in():
             sys.modules.pop("h5py", None)
         else:
             sys.modules["h5py"] = before
+
+
+def _insert_after_start_tag(path: Path, tag: str, element: str) -> None:
+    """Insert ``element`` after the first ``<tag ...>`` start tag of the XML file ``path``
+    (meshio writes no field data to ``.vtu`` or ``.xdmf``)."""
+    text = path.read_text(encoding="utf-8")
+    end = text.index(">", text.index(f"<{tag}")) + 1
+    path.write_text(text[:end] + element + text[end:], encoding="utf-8")
 
 
 def _prepare(data, directory) -> tuple[ResultsData, Path]:

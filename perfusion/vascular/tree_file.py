@@ -2,11 +2,16 @@
 
 :func:`write_tree_vtp` stores a :class:`VascularTree` as one two-point line cell per
 segment, in the tree's (topological) order, each cell from the upstream to the downstream
-node: points are the nodes (metres, grid frame), point array ``radius`` is a node's radius
-(its incoming segment's; a root's, its first outgoing segment's), cell arrays ``radius`` and
-``length`` [m] are per segment, followed by the caller's arrays (flow, pressure, ...).
-:func:`read_tree_vtp` reads such a file back exactly. :func:`read_line_cells` reads the line
-cells of any ``.vtp``, as the centre-line loader does, with the vascular error type.
+node: points are the nodes (millimetres, grid frame), point array ``radius`` is a node's
+radius (its incoming segment's; a root's, its first outgoing segment's), cell arrays
+``radius`` and ``length`` [mm] are per segment, followed by the caller's arrays (flow,
+pressure, ..., written as given: SI). The field-data string ``length_unit`` = ``"mm"`` states
+the unit of every length in the file (:data:`perfusion.library.units.FILE_LENGTH_UNIT`).
+:func:`read_tree_vtp` reads such a file back in metres (to a rounding of the last digit); a
+file without ``length_unit`` (written before it existed) is read as metres.
+:func:`read_line_cells` reads the line cells of any ``.vtp``, as the centre-line loader
+does, with the vascular error type; :func:`file_unit` gives the metres per unit of its
+lengths.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import numpy as np
 
 from ..errors import GeometryError
 from ..io.vtp import PolyLines, read_vtp_lines, write_vtp_lines
+from ..library.units import FILE_LENGTH_UNIT, LENGTH_UNIT_FIELD, M_TO_MM, file_length_metres
 from .tree import TreeError, VascularTree
 
 _DERIVED = {"point": ("radius",), "cell": ("radius", "length")}
@@ -32,7 +38,7 @@ def write_tree_vtp(path: str | os.PathLike, tree: VascularTree, *,
     path : str or os.PathLike
         Output file (conventionally ``*.vtp``); replaced only once fully written.
     tree : VascularTree
-        The tree; positions are written in metres, grid frame.
+        The tree; positions, radii and lengths are written in millimetres (grid frame).
     point_data, cell_data : dict of str to numpy.ndarray, optional
         Extra arrays, ``(nodes,)``/``(nodes, k)`` and ``(segments,)``/``(segments, k)``
         (e.g. pressure per node, flow per segment); bool is stored as uint8. The names
@@ -59,10 +65,12 @@ def write_tree_vtp(path: str | os.PathLike, tree: VascularTree, *,
     upstream, first = np.unique(tree.segments[:, 0], return_index=True)
     node_radius[upstream] = tree.radii[first]        # roots: their first outgoing segment
     node_radius[tree.segments[:, 1]] = tree.radii    # the others: their incoming segment
-    points = {"radius": node_radius, **_checked(point_data, nodes, "point")}
-    cells = {"radius": tree.radii, "length": tree.lengths, **_checked(cell_data, segments, "cell")}
-    write_vtp_lines(path, PolyLines(points=tree.points, lines=tree.segments,
-                                    point_data=points, cell_data=cells))
+    points = {"radius": node_radius * M_TO_MM, **_checked(point_data, nodes, "point")}
+    cells = {"radius": tree.radii * M_TO_MM, "length": tree.lengths * M_TO_MM,
+             **_checked(cell_data, segments, "cell")}
+    write_vtp_lines(path, PolyLines(points=tree.points * M_TO_MM, lines=tree.segments,
+                                    point_data=points, cell_data=cells,
+                                    field_data={LENGTH_UNIT_FIELD: FILE_LENGTH_UNIT}))
 
 
 def read_tree_vtp(path: str | os.PathLike) -> tuple[VascularTree, dict, dict]:
@@ -71,7 +79,8 @@ def read_tree_vtp(path: str | os.PathLike) -> tuple[VascularTree, dict, dict]:
     Returns
     -------
     tree : VascularTree
-        Named after the file's stem; segments in the stored order.
+        Named after the file's stem; segments in the stored order; positions and radii in
+        metres (converted from the file's ``length_unit``; metres without one).
     point_data, cell_data : dict of str to numpy.ndarray
         The extra arrays (without ``radius`` and ``length``).
 
@@ -79,16 +88,18 @@ def read_tree_vtp(path: str | os.PathLike) -> tuple[VascularTree, dict, dict]:
     ------
     TreeError
         The file is missing or unreadable, a cell is not a two-point line, the ``radius``
-        cell array is missing, or the segments do not form a tree; names the file.
+        cell array is missing, the ``length_unit`` is not a length, or the segments do not
+        form a tree; names the file.
     """
     lines = read_line_cells(path)
+    unit = file_unit(lines, 1.0, path)
     if any(len(line) != 2 for line in lines.lines) or "radius" not in lines.cell_data:
         raise TreeError(f"{path}: not a tree written by perfusion (needs two-point line cells "
                         "and a 'radius' cell array); load centre-lines from other tools with "
                         "perfusion.vascular.sources.centerlines.load_centerlines")
     try:
-        tree = VascularTree(lines.points, np.array(lines.lines), lines.cell_data["radius"],
-                            name=Path(path).stem)
+        tree = VascularTree(lines.points * unit, np.array(lines.lines),
+                            lines.cell_data["radius"] * unit, name=Path(path).stem)
     except TreeError as exc:
         raise TreeError(f"{path}: {exc}") from exc
     extra = {kind: {name: values for name, values in data.items() if name not in _DERIVED[kind]}
@@ -109,6 +120,15 @@ def read_line_cells(path: str | os.PathLike) -> PolyLines:
         return read_vtp_lines(path)
     except GeometryError as exc:
         raise TreeError(str(exc)) from exc
+
+
+def file_unit(lines: PolyLines, default: float, path: str | os.PathLike) -> float:
+    """Metres per length unit of a ``.vtp`` file: its ``length_unit`` field data, else
+    ``default``; a TreeError naming the file when that is not a length unit."""
+    try:
+        return file_length_metres(lines.field_data, default)
+    except ValueError as exc:
+        raise TreeError(f"{path}: {exc}; write a length unit such as \"mm\" there.") from None
 
 
 def _checked(arrays: dict | None, size: int, kind: str) -> dict[str, np.ndarray]:

@@ -43,7 +43,7 @@ def test_layout_and_arrays(run):
 def test_vti_holds_the_same_arrays(run):
     image = read_vti(run.directory / "fields" / "steady.vti")
     fields = np.load(run.directory / "fields" / "fields.npz")
-    assert image.spacing == pytest.approx((0.004,) * 3)
+    assert image.spacing == pytest.approx((4.0,) * 3)   # millimetres
     for name in ARRAYS:
         assert np.array_equal(image.cell_data[name], fields[name]), name
 
@@ -90,7 +90,7 @@ def test_existing_result_is_replaced_only_when_complete(liver_dict, tmp_path, mo
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     liver_dict["supplies"][0]["inlets"][0]["flow"] = "40 mL/min"
     with pytest.raises(KeyboardInterrupt):
-        run_case(case_from_dict(liver_dict), out, backend="numpy")
+        run_case(case_from_dict(liver_dict), out, backend="numpy", overwrite=True)
     assert (out / "metrics.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

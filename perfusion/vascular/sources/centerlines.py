@@ -13,8 +13,10 @@ is stored several times: points closer than ``1e-3`` × the median segment lengt
 Positions: a file point ``p`` (file units) lies at ``x = unit · p − origin`` [m] in the grid
 frame (from the outer corner of voxel [0, 0, 0]), where ``origin`` is the position of that
 corner in the file's frame, in metres — for an image exported as ``.vti`` or NIfTI, the
-image's origin less half a voxel. Radii are ``unit`` × the file's values. Rotations or axis
-flips between the file and the grid are not handled here.
+image's origin less half a voxel. Radii are ``unit`` × the file's values. A file whose
+field data names its ``length_unit`` (perfusion's own trees: ``"mm"``) is read in that unit
+instead of ``unit``. Rotations or axis flips between the file and the grid are not handled
+here.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from scipy.spatial import cKDTree
 
 from ...io.vtp import PolyLines
 from ..tree import TreeError, VascularTree, _mm
-from ..tree_file import read_line_cells
+from ..tree_file import file_unit, read_line_cells
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ def load_centerlines(path: str | os.PathLike, *, radius_array: str = "MaximumIns
         Inlet position [m, grid frame]; the nearest node becomes the root (it must lie
         within 3 vessel radii of it). None: the line end with the largest radius.
     unit : float
-        Metres per file unit (VMTK: millimetres, ``1e-3``; perfusion's files: ``1``).
+        Metres per file unit (VMTK: millimetres, ``1e-3``) of a file without a
+        ``length_unit`` field-data string; one with it (perfusion's files) is read in its unit.
     origin : sequence of 3 floats
         Position [m] in the file's frame of the grid frame's origin; node positions are
         ``unit * file_point - origin``.
@@ -73,9 +76,9 @@ def load_centerlines(path: str | os.PathLike, *, radius_array: str = "MaximumIns
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.vtp"
     >>> write_tree_vtp(out, VascularTree([[0, 0, 0], [1e-3, 0, 0], [2e-3, 0, 0]],
     ...                                  [[0, 1], [1, 2]], [3e-4, 2e-4]))
-    >>> tree = load_centerlines(out, radius_array="radius", unit=1.0)
-    >>> tree.roots.tolist(), len(tree.segments)
-    ([0], 2)
+    >>> tree = load_centerlines(out, radius_array="radius", unit=1.0)  # the file's mm win
+    >>> tree.roots.tolist(), len(tree.segments), float(tree.points[:, 0].max())
+    ([0], 2, 0.002)
     """
     path = Path(path)
     name = name or path.stem
@@ -103,6 +106,7 @@ def load_centerlines(path: str | os.PathLike, *, radius_array: str = "MaximumIns
         raise TreeError(f"{path}: {radius_array!r} is {radius[bad[0]]:g} at point {int(bad[0])} "
                         f"{lines.points[bad[0]].tolist()} ({bad.size} points not positive); "
                         "every radius must be positive: fix or clip the array.")
+    unit = file_unit(lines, unit, path)
     points = unit * lines.points - np.asarray(origin, dtype=np.float64)
     nodes, node_radius, edges = _merge(points, unit * radius, lines.lines)
     log.info("%s: %d points in %d lines, %d nodes and %d segments once duplicates merged",

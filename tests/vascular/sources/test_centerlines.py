@@ -156,15 +156,16 @@ def test_written_tree_reads_back_exactly(tmp_path, y_file):
     write_tree_vtp(out, tree, point_data=point_data, cell_data=cell_data)
     back, back_points, back_cells = read_tree_vtp(out)
     np.testing.assert_array_equal(back.segments, tree.segments)
-    np.testing.assert_array_equal(back.points, tree.points)
-    np.testing.assert_array_equal(back.radii, tree.radii)
+    np.testing.assert_allclose(back.points, tree.points, rtol=1e-15)   # via mm: last digit
+    np.testing.assert_allclose(back.radii, tree.radii, rtol=1e-15)
     np.testing.assert_array_equal(back_points["pressure"], point_data["pressure"])
     for name, values in cell_data.items():
         np.testing.assert_array_equal(back_cells[name], values)
     assert back_cells["catheter"].dtype == np.uint8 and set(back_cells) == set(cell_data)
     again = load_centerlines(out, radius_array="radius", unit=1.0)   # the generic reader
-    assert sorted(map(tuple, again.points[again.segments].reshape(-1, 6).tolist())) == \
-        sorted(map(tuple, tree.points[tree.segments].reshape(-1, 6).tolist()))
+    np.testing.assert_allclose(sorted(map(tuple, again.points[again.segments].reshape(-1, 6))),
+                               sorted(map(tuple, tree.points[tree.segments].reshape(-1, 6))),
+                               rtol=1e-15)
     with pytest.raises(ValueError, match="'length' is written from the tree"):
         write_tree_vtp(out, tree, cell_data={"length": np.ones(segments)})
     with pytest.raises(ValueError, match="'flow' must have 20 rows"):
@@ -177,11 +178,11 @@ def test_written_tree_opens_in_pyvista(tmp_path, y_file):
     write_tree_vtp(tmp_path / "tree.vtp", tree, cell_data={"flow": np.ones(20)})
     mesh = pyvista.read(tmp_path / "tree.vtp")
     assert (mesh.n_points, mesh.n_cells) == (21, 20)
-    np.testing.assert_array_equal(mesh.cell_data["radius"], tree.radii)
-    np.testing.assert_allclose(mesh.cell_data["length"], tree.lengths)
+    np.testing.assert_allclose(mesh.cell_data["radius"], tree.radii * 1e3, rtol=1e-15)  # mm
+    np.testing.assert_allclose(mesh.cell_data["length"], tree.lengths * 1e3)   # mm
     np.testing.assert_array_equal(mesh.lines.reshape(-1, 3)[:, 1:], tree.segments)
     inflow = mesh.point_data["radius"][tree.segments[:, 1]]
-    np.testing.assert_array_equal(inflow, tree.radii)
+    np.testing.assert_array_equal(inflow, tree.radii * 1e3)
     (root,) = tree.roots
-    assert mesh.point_data["radius"][root] == tree.radii[np.flatnonzero(
+    assert mesh.point_data["radius"][root] == 1e3 * tree.radii[np.flatnonzero(
         tree.segments[:, 0] == root)[0]]
