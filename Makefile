@@ -13,13 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/perfusion run cases/liver_hai.toml -o results/liver-hai --render
+	$(BIN)/perfusion run cases/liver_hai.toml -o results/liver-hai --overwrite --render
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 docs: $(STAMP)
 	$(BIN)/python -m perfusion.case.docs README.md
+	$(BIN)/python benchmarks/readme_figures.py README.md benchmarks/RESULTS.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pressure.py

@@ -94,7 +94,7 @@ def demo(backend_name: str, precision: str, n: int) -> dict:
                       'simulation.output_every="4 h"'])
     begin = time.perf_counter()
     result = run_case(case, Path("/tmp") / f"bench-demo-{n}-{precision}", backend=backend_name,
-                      precision=precision)
+                      precision=precision, overwrite=True)
     wall = time.perf_counter() - begin
     m = result.metrics
     return {"operation": "demo end to end", "n": n, "precision": precision, "seconds": wall,

@@ -33,7 +33,7 @@ class Timings(logging.Handler):
 
     def emit(self, record):
         if record.msg.startswith("figure "):
-            name, seconds = record.args
+            name, _, seconds = record.args
             self.figures[name] = seconds
 
 
@@ -47,7 +47,8 @@ def main() -> None:
         case = load_case(ROOT / "cases" / "liver_hai.toml",
                          ["grid.shape=[128,112,96]", 'grid.spacing="1.5 mm"',
                           'simulation.duration="1 h"', "simulation.compare_iv=false"])
-        directory = run_case(case, Path("/tmp/bench-render-128"), backend="numpy").directory
+        directory = run_case(case, Path("/tmp/bench-render-128"), backend="numpy",
+                             overwrite=True).directory
     timings = Timings()
     logger = logging.getLogger("perfusion.render")
     logger.addHandler(timings)

@@ -2,14 +2,14 @@
 
 Every quantity is written as a string in its coherent SI unit (``"3.1e-14 m^2/(Pa*s)"``),
 every default is filled in (tissue properties of each present class, blood, supplies,
-inlet radii), and a ``[provenance]`` table records version, backend and device. The file is
+inlet radii, the patient's body surface area; doses per kg or m² are masses here), and a ``[provenance]`` table records version, backend and device. The file is
 itself a valid case: ``perfusion run case.resolved.toml`` repeats the run.
 """
 from __future__ import annotations
 
 import pydantic
 
-from ..library.tissues import BLOOD_DEFAULTS, SUPPLY_DEFAULTS
+from ..library.tissues import BLOOD_DEFAULTS, SUPPLY_DEFAULTS, default_inlet_radius
 from .introspect import unit_of
 
 
@@ -56,12 +56,17 @@ def resolved_case(case, domain, provenance: dict[str, str]) -> dict:
         for key in ("conductivity", "pressure_drop"):
             filled.setdefault(key, _si_string(SupplySpec, key, SUPPLY_DEFAULTS[key].value))
         radius = SUPPLY_DEFAULTS["inlet_radius"].value
-        for inlet in filled.get("inlets", []):
-            inlet.setdefault("radius", f"{radius!r} m")
+        conductivity = spec.conductivity or SUPPLY_DEFAULTS["conductivity"].value
+        drop = spec.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
+        for inlet, given in zip(filled.get("inlets", []), spec.inlets):
+            default = default_inlet_radius(given.flow, conductivity, drop)
+            inlet.setdefault("radius", f"{default!r} m")
         if "tree" in filled:
             filled["tree"].setdefault("kernel_radius", f"{radius!r} m")
         supplies.append(filled)
     raw["supplies"] = supplies
+    if case.patient is not None and case.patient.bsa() is not None:  # doses per m² used it
+        raw["patient"]["body_surface_area"] = f"{case.patient.bsa()!r} m^2"
     raw["provenance"] = dict(provenance)
     return raw
 

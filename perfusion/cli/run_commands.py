@@ -2,8 +2,9 @@
 
 ``run`` takes a case file or one member of a sweep manifest (:func:`_case_to_run`) and prints
 the headline table of its metrics and its invariant checks (:func:`_summary`; ``--no-strict``
-keeps the results of a run whose checks fail); ``validate`` loads case files and
-prints the memory estimate of each without running them.
+keeps the results of a run whose checks fail); ``validate`` checks case and sweep files as
+``run`` does in its first seconds (``perfusion.pipeline.validate_case``: geometry, inlets,
+catheter) and prints the memory estimate of each, without running them.
 """
 from __future__ import annotations
 
@@ -37,11 +38,13 @@ from .render_command import report_rendered
 @click.option("--no-strict", "no_strict", is_flag=True,
               help="Keep the results when a physical invariant check fails (a warning, and "
                    "passed: false under checks in metrics.json) instead of an error.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the results already in DIR (figures, report and exports included).")
 @click.option("--render", "render_after", is_flag=True,
               help="Also draw the figures, the report and the exports (perfusion render).")
 @with_debug
 def run(case, output, manifest, index, checkpoint_every, resume, backend, precision, overrides,
-        quiet, skip_memory_check, no_strict, render_after):
+        quiet, skip_memory_check, no_strict, overwrite, render_after):
     """Run CASE (or member --index of --manifest) and write its results directory."""
     from ..pipeline import run_case
 
@@ -55,7 +58,8 @@ def run(case, output, manifest, index, checkpoint_every, resume, backend, precis
             raise PerfusionError(f"--checkpoint-every: {exc} (e.g. '10 min')") from None
     result = run_case(_case_to_run(case, manifest, index, overrides), output, backend=backend,
                       precision=precision, check_memory=not skip_memory_check,
-                      checkpoint_every=every, resume=resume, strict=not no_strict)
+                      checkpoint_every=every, resume=resume, strict=not no_strict,
+                      overwrite=overwrite)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
     if render_after:
@@ -82,13 +86,16 @@ def _case_to_run(case, manifest, index, overrides):
 
 
 def _summary(metrics: dict) -> str:
-    """The table ``perfusion run`` prints: per-class volume, perfusion and IFP, trees, drug."""
+    """The table ``perfusion run`` prints: per-class volume, perfusion and IFP, extremes against
+    their physiological bounds (and warnings), trees, drug."""
     lines = [f"{metrics['case']}: {metrics['backend']} ({metrics['precision']}), "
              f"{sum(metrics['timings'].values()):.1f} s"]
     lines.append(f"  {'class':<12}{'volume mL':>11}{'perfusion mL/min/100mL':>24}{'IFP mmHg':>10}")
     for name, volume in metrics["class_volume_ml"].items():
         lines.append(f"  {name:<12}{volume:>11.1f}{metrics['perfusion_mean'][name]:>24.1f}"
                      f"{metrics['ifp_mean'][name] / 133.322:>10.2f}")
+    if "extremes" in metrics:
+        lines.extend(_extremes_summary(metrics["extremes"]))
     for name, tree in metrics.get("trees", {}).items():
         lines.append(f"  {name} tree: {tree['terminals']} terminals, {tree['segments']} segments, "
                      f"{tree['root_inflow_ml_min']:.4g} mL/min at {tree['root_pressure_mmhg']:.1f}"
@@ -111,21 +118,43 @@ def _summary(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def _extremes_summary(extremes: dict) -> list[str]:
+    """Highest supply pressure and local perfusion against their bounds, and the warnings."""
+    def bound(value):
+        return f" ({value:.0f})" if value is not None else ""
+
+    pressures = ", ".join(f"{name} {s['pressure_max_mmhg']:.1f}{bound(s['pressure_bound_mmhg'])}"
+                          for name, s in extremes["supplies"].items())
+    perfusion = ", ".join(f"{name} {c['perfusion_p99']:.0f} / {c['perfusion_max']:.0f}"
+                          f"{bound(c['perfusion_bound'])}" for name, c in extremes["classes"].items())
+    return ([f"  supply pressure max mmHg (bound): {pressures}",
+             f"  perfusion p99 / max mL/min/100mL (bound): {perfusion}"]
+            + [f"  WARNING: {line}" for line in extremes["warnings"]])
+
+
 def _drug_summary(metrics: dict) -> list[str]:
     """Headline exposure: AUC (µg·h/mL) and Cmax (µg/mL) per class, IA against IV."""
-    to_auc, to_c = 1 / 3.6, 1e3  # kg·s/m³ → µg·h/mL; kg/m³ → µg/mL
+    from ..library.units import KG_M3_TO_UG_ML as to_c, KG_S_M3_TO_UG_H_ML as to_auc
+
     iv = metrics.get("iv", {})
-    lines = [f"  {metrics['drug']['name']}: AUC µg·h/mL (IA / IV), Cmax µg/mL (IA)"]
+    routes = "IA / IV" if iv else "IA"
+    lines = [f"  {metrics['drug']['name']}: AUC µg·h/mL ({routes}), Cmax µg/mL (IA)"]
     for name, auc in metrics["auc"].items():
         iv_auc = iv.get("auc", {}).get(name)
         shown = f"{auc * to_auc:.3g}" + (f" / {iv_auc * to_auc:.3g}" if iv_auc is not None else "")
         lines.append(f"  {name:<12}{shown:>20}{metrics['cmax'][name] * to_c:>12.3g}")
     lines.append(f"  systemic plasma {metrics['auc_systemic'] * to_auc:>12.3g}"
                  + (f" / {iv['auc_systemic'] * to_auc:.3g}" if iv else ""))
-    for key, label in [("tumor_to_normal_auc", "tumour/normal AUC"),
-                       ("regional_advantage", "regional advantage (IA vs IV)")]:
-        if key in metrics:
-            lines.append(f"  {label}: {metrics[key]:.3g}")
+    if "tumor_to_normal_auc" in metrics:
+        lines.append(f"  tumour/normal AUC: {metrics['tumor_to_normal_auc']:.3g}")
+    if "regional_advantage" in metrics:
+        flow = metrics["regional_advantage_flow"]["catheter_plasma_ml_min"]
+        lines.append(f"  regional advantage (IA vs IV): {metrics['regional_advantage']:.3g} "
+                     f"(catheter plasma flow {flow:.3g} mL/min)")
+    if "embolization" in metrics:
+        flow = metrics["embolization"]["catheter_flow_ml_min"]
+        lines.append(f"  embolised at {metrics['embolization']['time_s'] / 60:.3g} min: catheter "
+                     f"blood flow {flow['before']:.3g} → {flow['after']:.3g} mL/min")
     lines.append(f"  mass balance error: {metrics['mass_balance_error']:.1e}")
     return lines
 
@@ -135,12 +164,20 @@ def _drug_summary(metrics: dict) -> list[str]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
 @with_debug
 def validate(cases, overrides):
-    """Check case files without running them, and estimate the memory each needs."""
+    """Check case or sweep files without running them: what run checks in its first seconds
+    (geometry, inlets, catheter) and the memory each needs."""
     from ..case import load_case
-    from ..compute.memory import estimate
+    from ..pipeline import validate_case
+    from ..sweep.members import validate_sweep
+    from ..sweep.spec import is_sweep_file
 
     for path in cases:
-        case = load_case(path, overrides)
-        click.echo(f"{path}: valid ({case.case.name})")
-        for line in estimate(case).lines():
+        if is_sweep_file(path):
+            lines = validate_sweep(path, overrides)
+            click.echo(f"{path}: valid sweep")
+        else:
+            case = load_case(path, overrides)
+            lines = validate_case(case)
+            click.echo(f"{path}: valid ({case.case.name})")
+        for line in lines:
             click.echo(f"  {line}")

@@ -111,6 +111,6 @@ def animate(data: ResultsData, path, field: str = "c_t", size=(960, 544), fps: f
                 writer.append_data(frame)
     else:
         imageio.mimsave(path, frames, format="GIF", duration=1000 / fps, loop=0)
-    log.info("animation %s: %d frames at %s fps", path, len(frames), fps)
+    log.info("animation %s: %d frames at %s fps", path.name, len(frames), fps)
     return path, len(frames)
 

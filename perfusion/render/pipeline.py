@@ -1,12 +1,14 @@
 """``render_results``: every picture, the report and the exports of a results directory.
 
-Figures go to ``DIR/figures`` (written into ``figures.partial`` and moved into place when
-complete), ``DIR/report.html`` embeds them, ``DIR/exports`` holds NIfTI maps aligned with
+Figures go to ``DIR/figures``: each is drawn into ``figures.partial`` and, once all asked
+for are drawn, replaces only its own file there, so rendering a subset (``--only``) leaves the
+other figures in place. ``DIR/report.html`` embeds every figure in ``DIR/figures``, ``DIR/exports`` holds NIfTI maps aligned with
 the input image and the tissue as a hexahedral mesh (docs/model.md §10; README.md, Results directory).
 """
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -67,32 +69,39 @@ def _draw(name: str, data, folder: Path, options: RenderOptions) -> Path | None:
     return None
 
 
+def figure_files(folder: Path, name: str) -> list[Path]:
+    """The file(s) of figure ``name`` in ``folder`` (``animation.gif`` or ``animation.mp4``)."""
+    return sorted(folder.glob(f"{name}.*"))
+
+
 def render_results(directory: str | Path, options: RenderOptions = RenderOptions()) -> dict[str, Path]:
-    """Draw the figures, write the report and the exports; return every file written."""
+    """Draw the figures asked for, write the report and the exports; return every file written."""
     data = load_results(directory)
     final = data.directory / "figures"
     partial = data.directory / "figures.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
-    written, timings = {}, {}
+    drawn, written = {}, {}
     try:
         for name in options.figures:
             start = time.perf_counter()
             path = _draw(name, data, partial, options)
             if path is not None:
-                written[name] = final / path.name
-                timings[name] = time.perf_counter() - start
-                log.info("figure %s: %.1f s", name, timings[name])
-        shutil.rmtree(final, ignore_errors=True)
-        partial.rename(final)
-    except BaseException:
+                drawn[name] = (path, time.perf_counter() - start)
+        final.mkdir(exist_ok=True)
+        for name, (path, seconds) in drawn.items():
+            for old in figure_files(final, name):
+                old.unlink()
+            written[name] = final / path.name
+            os.replace(path, written[name])
+            log.info("figure %s: %s (%.1f s)", name, written[name], seconds)
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        raise
     if options.report:
         from .report import write_report
 
-        written["report"] = write_report(data, {k: v for k, v in written.items()},
-                                         data.directory / "report.html")
+        shown = {name: path for name in ALL_FIGURES for path in figure_files(final, name)}
+        written["report"] = write_report(data, shown, data.directory / "report.html")
     if options.exports:
         from ..results.export import export_results
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from ..library.units import KG_M3_TO_UG_ML
 from .body.pk import BodyState, advance_body
 from .body.schedule import IA, IV
 from .exchange import pointwise_step
@@ -133,8 +134,9 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
         if checkpoint is not None:
             checkpoint(LoopState(number, t1, free, bound, body, budget, applied))
         if number % report_every == 0:
-            log.info("t = %.0f of %.0f min (%d%%), c_sys %.3g kg/m³, budget error %.1e", t1 / 60,
-                     step_ends[-1] / 60, 100 * number // len(step_ends), view.systemic,
+            log.info("t = %.0f of %.0f min (%d%%), c_sys %.3g µg/mL, budget error %.1e", t1 / 60,
+                     step_ends[-1] / 60, 100 * number // len(step_ends),
+                     view.systemic * KG_M3_TO_UG_ML,
                      budget.error(view.tissue_amount, body))
         t0, plasma = t1, plasma_end
     return free, bound, body, budget
