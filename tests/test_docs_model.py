@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 MODEL = ROOT / "docs" / "model.md"
 SCANNED = [ROOT / "README.md", ROOT / "cases", ROOT / "perfusion", ROOT / "benchmarks",
-           ROOT / "docs"]
+           ROOT / "docs", ROOT / "tests"]
 SUFFIXES = {".md", ".py", ".toml", ".txt", ".cu", ".h", ".rst", ".cfg", ".html", ".json"}
 
 #: "docs/model.md" followed by one or more section numbers: "§6.2", "§6–§8", "§2, §9.2".
@@ -23,7 +23,8 @@ def _files():
     for entry in SCANNED:
         paths = [entry] if entry.is_file() else sorted(entry.rglob("*"))
         for path in paths:
-            if path.is_file() and path.suffix in SUFFIXES and "__pycache__" not in path.parts:
+            if (path.is_file() and path.suffix in SUFFIXES and "__pycache__" not in path.parts
+                    and path != Path(__file__)):  # this file names the pattern it looks for
                 yield path
 
 

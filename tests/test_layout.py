@@ -18,7 +18,7 @@ import perfusion
 
 PACKAGE = Path(perfusion.__file__).parent
 
-#: The stages that compute (DESIGN §4): they never reach forward into results, pictures,
+#: The stages that compute (docs/architecture.md): they never reach forward into results, pictures,
 #: sweeps, the pipeline or the command line.
 PHYSICS = {"case", "geometry", "domain", "steady", "vascular", "transport", "solvers", "ops"}
 DOWNSTREAM = {"results", "render", "sweep", "cli", "pipeline", "checkpoint"}

@@ -147,7 +147,7 @@ def test_two_compartment_pk_reproduces_published_values(drug):
     assert _within(t_beta, published["t_beta"]), report
 
 
-# DESIGN §2.7's table of tissue diffusivities (quoted from Swabb et al. 1974, two significant
+# docs/model.md §9.3's table of tissue diffusivities (quoted from Swabb et al. 1974, two significant
 # figures; doxorubicin as a range).
 QUOTED_DIFFUSIVITY = {"cisplatin": 2.5e-10, "5-fluorouracil": 4.6e-10, "floxuridine": 2.9e-10}
 
@@ -161,7 +161,7 @@ def test_diffusivity_matches_quoted_value(name):
 
 
 def test_doxorubicin_diffusivity_in_quoted_range():
-    """DESIGN §2.7: 1.2–1.6e-10 m²/s (the range quoted for doxorubicin)."""
+    """docs/model.md §9.3: 1.2–1.6e-10 m²/s (the range quoted for doxorubicin)."""
     assert 1.2e-10 <= get_drug("doxorubicin").diffusivity.value <= 1.6e-10
 
 

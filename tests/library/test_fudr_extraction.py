@@ -1,7 +1,7 @@
 """Floxuridine's library k_e gives its published hepatic extraction in the model itself.
 
 The library states a first-pass hepatic extraction E = 0.95 for FUDR (0.94–0.99, Ensminger
-et al. 1978; DESIGN §2.7) and derives the local elimination rate k_e from it. This test does
+et al. 1978; docs/model.md §9.3) and derives the local elimination rate k_e from it. This test does
 not reuse that derivation: it runs the model on a small, uniformly perfused box of library
 liver parenchyma (normal tissue at the library's 100 mL/min/100 mL, every other tissue value
 a library default) fed entirely by the catheter, infuses FUDR intra-arterially at a constant

@@ -1,4 +1,4 @@
-// cpu_shim.h — run a CUDA C kernel file on the CPU (tests only; DESIGN §6).
+// cpu_shim.h — run a CUDA C kernel file on the CPU (tests only; docs/model.md §12).
 // Maps __global__/__device__ to plain C++, threadIdx/blockIdx/blockDim/gridDim to globals,
 // and launches a 1-D grid as a loop over blocks and threads. Kernels that need
 // __syncthreads or shared memory are not supported (the project's kernels use neither).

@@ -7,8 +7,8 @@ case.resolved.toml — not by calling the observers — with the definitions doc
 
 - total tissue concentration ``C_t = v_p c_p + v_e c_e + c_c``; within a step ``c_p`` is
   constant in its infusion term, so ``C_t`` jumps at an infusion start/stop by
-  ``v_p w ΔI/Q_cath`` (``w`` the territory field, ``Q_cath = (1 − Hct) ∫ F w dV``, DESIGN
-  §2.4) and is taken as linear from ``C_t(t₀⁺)`` to ``C_t(t₁⁻)`` over the step;
+  ``v_p w ΔI/Q_cath`` (``w`` the territory field, ``Q_cath = (1 − Hct) ∫ F w dV``, docs/model.md
+  §6.1) and is taken as linear from ``C_t(t₀⁺)`` to ``C_t(t₁⁻)`` over the step;
 - ``cmax.<class>``: peak of the class-mean curve, over both ends of every step;
 - ``time_above_threshold.<class>``: time the linear class-mean curve spends above
   ``exposure.concentration_threshold``;

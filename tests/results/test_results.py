@@ -1,4 +1,4 @@
-"""The results directory contract (DESIGN §5.3) and its atomic writing."""
+"""The results directory contract (README, Results directory) and its atomic writing."""
 from __future__ import annotations
 
 import json

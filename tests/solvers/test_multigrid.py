@@ -3,7 +3,7 @@
 The heterogeneous problem: an organ-shaped mask (two overlapping ellipsoidal lobes with a
 notch cut into one, ~30% of the box), a spatially correlated lognormal conductivity
 (2e-9 m²/(Pa·s) · exp(0.5 g), g smoothed Gaussian noise) with a spherical tumour whose
-conductivity is 100× lower, β = 1.3e-6 1/(Pa·s) (the supply scale of DESIGN §2.7: the
+conductivity is 100× lower, β = 1.3e-6 1/(Pa·s) (the supply scale of docs/model.md §9.2: the
 operator is diffusion-dominated, 1/λ ≈ 4 cm), five point sources and a weak background
 source; 1 mm voxels unless stated. Tolerances: iteration counts as measured with margin
 (the issue asks for counts flat within ±2 from 32³ to 128³).

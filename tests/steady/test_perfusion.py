@@ -1,4 +1,4 @@
-"""Steady perfusion (DESIGN §2.2) and the catheter territory (§2.4) on a two-supply liver."""
+"""Steady perfusion (docs/model.md §2) and the catheter territory (§4) on a two-supply liver."""
 from __future__ import annotations
 
 import numpy as np

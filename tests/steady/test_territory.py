@@ -1,4 +1,4 @@
-"""The catheter territory (DESIGN §2.4) with sinks: inlets (tree terminals) whose flow is
+"""The catheter territory (docs/model.md §4) with sinks: inlets (tree terminals) whose flow is
 negative drain blood back into the tree. A sink removes blood at the voxel's own ``w``; it
 is not a negative catheter-free source (issue 13: ``w`` up to 202 on the real brain)."""
 from __future__ import annotations

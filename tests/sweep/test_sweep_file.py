@@ -72,6 +72,14 @@ def test_sobol_design_has_n_times_d_plus_2_members(tmp_path):
     assert len(sweep.members) == 4 * (2 + 2)
 
 
+
+def test_sobol_without_salib_names_the_extra(tmp_path, monkeypatch):
+    for name in [n for n in sys.modules if n == "SALib" or n.startswith("SALib.")] + [
+            "SALib", "SALib.sample"]:
+        monkeypatch.setitem(sys.modules, name, None)  # any import of SALib now fails
+    with pytest.raises(SweepError, match=r"samples.method = 'sobol' needs SALib.*perfusion\[sweep\]"):
+        load_sweep(write_sweep(tmp_path, SAMPLED.format(method="sobol", seed=1)))
+
 @pytest.mark.parametrize("text, expected", [
     (GRID_SWEEP + "\n[extra]\nx = 1\n", "extra: unknown key"),
     (GRID_SWEEP.replace('name = "small"', 'name = "small"\nbse = "x"'), "sweep.bse: unknown key"),

@@ -1,6 +1,6 @@
 """Baxter & Jain (1989) isolated, uniformly perfused tumour sphere.
 
-Closed form (DESIGN §2.3): p/p_e = 1 − sinh(αx)/(x sinh α), x = r/R,
+Closed form (docs/model.md §5): p/p_e = 1 − sinh(αx)/(x sinh α), x = r/R,
 α = R·sqrt(L_pS/V / K_i), p_e = p_c − σ_T(π_v − π_i), with p = 0 on r = R.
 
 Grid: one octant (the grid box faces are symmetry planes) of 40³ voxels, h = R/32.

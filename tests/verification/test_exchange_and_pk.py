@@ -1,4 +1,4 @@
-"""Exchange, uptake and the body against closed forms (DESIGN §2.4, §2.5, §6).
+"""Exchange, uptake and the body against closed forms (docs/model.md §6, §7, §12).
 
 - Renkin–Crone: blood crossing tissue with zero drug loses ``E = 1 − e^{−PS/F_p}`` of it
   (single-pass extraction; the venous fraction is ``e^{−PS/F_p}``), PS/F = 1 and 3, to 1e-6.

@@ -1,4 +1,4 @@
-"""Interstitial transport operators against closed forms (DESIGN §6).
+"""Interstitial transport operators against closed forms (docs/model.md §12).
 
 - Ogata & Banks (1961): 1D advection–diffusion from a constant-concentration inlet,
   ``c/c₀ = ½[erfc((x − vt)/2√(Dt)) + e^{vx/D} erfc((x + vt)/2√(Dt))]``, and its first-order
