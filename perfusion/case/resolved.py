@@ -2,8 +2,9 @@
 
 Every quantity is written as a string in its coherent SI unit (``"3.1e-14 m^2/(Pa*s)"``),
 every default is filled in (tissue properties of each present class, blood, supplies,
-inlet radii, the patient's body surface area; doses per kg or m² are masses here), and a ``[provenance]`` table records version, backend and device. The file is
-itself a valid case: ``perfusion run case.resolved.toml`` repeats the run.
+inlet radii, the patient's body surface area; doses per kg or m² are masses here), and a
+``[provenance]`` table records version, backend and device. The file is itself a valid
+case: ``perfusion run case.resolved.toml`` repeats the run.
 """
 from __future__ import annotations
 

@@ -19,9 +19,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from ..errors import GeometryError
-from .vtk_xml import (MALFORMED, VTK_TYPES, data_array_xml, field_strings_xml, file_header,
-                      parse_vtk_file, read_array, read_field_strings, write_atomically)
+from .vtk_xml import (VTK_TYPES, data_array_xml, field_strings_xml, file_header, parse_vtk_file,
+                      read_array, read_field_strings, read_vtk_file, write_atomically)
 
 
 @dataclass(frozen=True)
@@ -145,18 +144,9 @@ def read_vti(path: str | os.PathLike) -> VTIImage:
     >>> float(read_vti(out).cell_data["p"][1, 2, 3])
     23.0
     """
-    path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise GeometryError(f"{path}: cannot read the file ({exc.strerror}); "
-                            "check the path and its permissions.") from exc
-    try:
-        return _parse(content)
-    except MALFORMED as exc:
-        raise GeometryError(f"{path}: not a readable VTK ImageData (.vti) file: {exc}. "
-                            "Re-save it from ParaView or PyVista as a single-piece .vti "
-                            "(zlib or no compression).") from exc
+    return read_vtk_file(path, _parse, "file",
+                         "VTK ImageData (.vti) file: {exc}. Re-save it from ParaView or PyVista "
+                         "as a single-piece .vti (zlib or no compression).")
 
 
 def _parse(content: bytes) -> VTIImage:

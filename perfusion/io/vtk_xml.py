@@ -32,7 +32,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from ..errors import ResultsError
+from ..errors import GeometryError, ResultsError
 
 #: VTK XML type name of each NumPy dtype an array may have.
 VTK_TYPES = {np.dtype(name.lower()): name for name in (
@@ -92,6 +92,23 @@ def write_atomically(path: Path, text: str) -> None:
         temporary.unlink(missing_ok=True)
         raise ResultsError(f"{path}: cannot write the file ({exc.strerror}); check that its "
                            "directory exists, is writable and has free space.") from exc
+
+
+def read_vtk_file(path: str | os.PathLike, parse: Callable[[bytes], object], what: str,
+                  not_readable: str):
+    """``parse`` the bytes of ``path``; a missing or malformed file raises
+    :class:`GeometryError` naming it (``what`` the file in the message, ``not_readable``
+    what it is not and how to re-save it)."""
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise GeometryError(f"{path}: cannot read the {what} ({exc.strerror}); "
+                            "check the path and its permissions.") from exc
+    try:
+        return parse(content)
+    except MALFORMED as exc:
+        raise GeometryError(f"{path}: not a readable {not_readable.format(exc=exc)}") from exc
 
 
 def parse_vtk_file(content: bytes, file_type: str) -> tuple[ET.Element, Encoding]:

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeometryError
-from .vtk_xml import (MALFORMED, NUMPY_TYPES, Encoding, data_array_xml, field_strings_xml,
-                      file_header, parse_vtk_file, read_array, read_field_strings,
+from .vtk_xml import (NUMPY_TYPES, Encoding, data_array_xml, field_strings_xml, file_header,
+                      parse_vtk_file, read_array, read_field_strings, read_vtk_file,
                       write_atomically)
 
 
@@ -89,17 +88,9 @@ def read_vtp_lines(path: str | os.PathLike) -> PolyLines:
     Cell arrays are restricted to the line cells. Raises :class:`GeometryError` naming the
     file when it is missing, malformed, or uses what the reader does not support.
     """
-    path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise GeometryError(f"{path}: cannot read the centre-line file ({exc.strerror}); "
-                            "check the path and its permissions.") from exc
-    try:
-        return _parse(content)
-    except MALFORMED as exc:
-        raise GeometryError(f"{path}: not a readable VTK PolyData (.vtp) file: {exc}. Re-save "
-                            "it from ParaView, VMTK or PyVista as a single-piece .vtp.") from exc
+    return read_vtk_file(path, _parse, "centre-line file",
+                         "VTK PolyData (.vtp) file: {exc}. Re-save it from ParaView, VMTK or "
+                         "PyVista as a single-piece .vtp.")
 
 
 def _parse(content: bytes) -> PolyLines:
