@@ -102,8 +102,8 @@ def swabb_diffusivity(molecular_weight: float) -> float:
 def swabb(mw: float) -> Sourced:
     """``swabb_diffusivity`` of molecular weight ``mw`` with its source."""
     return Sourced(swabb_diffusivity(mw), f"derived: Swabb et al. 1974 Cancer Res 34:2814, "
-                   f"D = 1.778e-8·MW^-0.75 m²/s at MW {mw:g} (coefficient as quoted in docs/model.md "
-                   "§9.3, original not re-checked)", confirmed=False)
+                   f"D = 1.778e-8·MW^-0.75 m²/s at MW {mw:g} (coefficient as compiled in the "
+                   "project's design notes; original not re-checked)", confirmed=False)
 
 
 #: Doxorubicin vessel-wall permeability (docs/model.md §9.3, after El-Kareh & Secomb 2000).
@@ -153,7 +153,8 @@ def fast_exchange(cl, volume, source, confirmed=True, factor=10.0):
 ENSMINGER_1978 = ("Ensminger et al. 1978 Cancer Res 38:3784, 'A clinical-pharmacological "
                   "evaluation of hepatic arterial infusions of 5-fluoro-2'-deoxyuridine and "
                   "5-fluorouracil' (hepatic extraction of FUDR 0.94–0.99 during hepatic arterial "
-                  "infusion in patients, the range docs/model.md §9.3 quotes; original not re-checked here)")
+                  "infusion in patients, as compiled in the project's design notes; original not "
+                  "re-checked here)")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ NONE = Sourced(0.0, "assumed: none (no source for a local rate)", confirmed=Fals
 NO_UPTAKE = dict(uptake="none", uptake_rate=None, release_rate=None, max_uptake_rate=None,
                  extracellular_affinity=None, intracellular_affinity=None)
 
-EL_KAREH = "El-Kareh & Secomb 2000 Neoplasia 2:325 (as quoted in docs/model.md §9.3; not re-checked)"
+EL_KAREH = "El-Kareh & Secomb 2000 Neoplasia 2:325 (as compiled in the project's design notes; not re-checked)"
 TUMOUR_CELL_DENSITY = 6.0e14  # cells/m³ = 6e8 cells/mL
 _CELL_DENSITY_NOTE = ("converted with 6e8 cells/mL: cells fill 1 − v_e = 0.6 of tumour at "
                       "~1000 µm³ per cell (assumed; El-Kareh & Secomb's own value not re-checked)")
@@ -122,7 +122,7 @@ floxuridine = Drug(
                              f"the library P and S/V) with first-pass hepatic extraction E = "
                              f"{FUDR_EXTRACTION} ({ENSMINGER_1978}; '~97 %' Intera Oncology HAI "
                              "principles page), taken at the library normal-tissue liver F = 100 "
-                             "mL/min/100 mL (liver 100–130 mL/min/100 g, docs/model.md §9; flow of the "
+                             "mL/min/100 mL (liver 100–130 mL/min/100 g, project design notes; flow of the "
                              "measurement not re-checked), v_e 0.25, Hct 0.45", confirmed=False),
     **NO_UPTAKE,
     cell_elimination_rate=NONE,

@@ -52,7 +52,7 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
         "plasma_fraction": Default(
             0.05, "order of DCE-MRI plasma volume fractions of liver parenchyma (unconfirmed)"),
         "perfusion": Default(
-            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (docs/model.md §9)"),
+            100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (project design notes, not re-checked)"),
     },
     "tumor": {
         "interstitial_conductivity": Default(3.1e-14, BAXTER_JAIN),
@@ -137,7 +137,7 @@ def default_inlet_radius(flow: float, conductivity: float, pressure_drop: float)
 
 BLOOD_DEFAULTS: dict[str, Default] = {
     "hematocrit": Default(0.45, "normal adult haematocrit"),
-    "venous_pressure": Default(5.0 * MMHG, "hepatic veins a few mmHg (docs/model.md §9)"),
+    "venous_pressure": Default(5.0 * MMHG, "hepatic veins a few mmHg (project design notes, not re-checked)"),
 }
 
 
