@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test docs bench clean
+.PHONY: demo test docs bench validation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m perfusion.case.docs README.md
 	$(BIN)/python benchmarks/readme_figures.py README.md benchmarks/RESULTS.md
+
+validation: $(STAMP)
+	$(BIN)/python benchmarks/validation_report.py docs/validation.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pressure.py
