@@ -36,7 +36,8 @@ from .transport.simulation import Budget, LoopState
 log = logging.getLogger(__name__)
 
 _EXPOSURE_SCALARS = ("auc_systemic", "cmax_class", "time_above", "target_amount_peak",
-                     "target_amount_final", "systemic_peak")
+                     "target_amount_final", "systemic_peak", "auc_bound_class",
+                     "bound_previous_class")
 
 
 def checkpoint_dir(output_dir: str | Path) -> Path:
@@ -94,7 +95,8 @@ class Checkpointer:
         exposure.cmax = xp.asarray(arrays[f"{route}.cmax"])
         exposure.previous = xp.asarray(arrays[f"{route}.previous"])
         for name in _EXPOSURE_SCALARS:
-            setattr(exposure, name, state["exposure"][name])
+            if name in state["exposure"]:    # checkpoints before the bound-pool AUC lack it
+                setattr(exposure, name, state["exposure"][name])
         series.rows = [dict(row) for row in state["series"]]
         if snapshots is not None:
             snapshots.taken = [(t, {k: arrays[f"{route}.snap{n}.{k}"] for k in ("c_e", "c_c", "c_t")})

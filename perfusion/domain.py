@@ -2,7 +2,8 @@
 
 ``build_domain(case, backend)`` turns the case's geometry into a class-index volume
 (0 = outside, no flow and no transport) and resolves each present class's property set:
-library default (``perfusion.library.tissues``), overridden by the case's ``[tissue.<class>]``.
+library default (``perfusion.library.tissues``), replaced by the class's ``preset`` where it
+sets a property, and by the case's own ``[tissue.<class>]`` keys over both.
 Per-voxel arrays are made on demand by :meth:`Domain.class_field`.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .compute.backend import Backend
 from .case.schema import TissueSpec
 from .errors import GeometryError
 from .geometry.phantom import phantom_labels
-from .library.tissues import TISSUE_DEFAULTS, Default, tissue_default
+from .library.tissues import TISSUE_DEFAULTS, Default, preset_default, tissue_default
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,18 @@ class Domain:
 
 
 def resolve_tissue(name: str, spec: TissueSpec | None) -> tuple[dict[str, float], dict[str, str]]:
-    """Full SI property set of class ``name``: library defaults overridden by ``spec``."""
+    """Full SI property set of class ``name``: the case's keys > its preset > library defaults."""
     base = spec.base if spec is not None else None
+    preset = spec.preset if spec is not None else None
     values, sources = {}, {}
     for field_name in TISSUE_FIELDS:
         given = getattr(spec, field_name) if spec is not None else None
-        default: Default = tissue_default(name, base, field_name)
+        default: Default = (preset_default(preset, field_name)
+                            or tissue_default(name, base, field_name))
         values[field_name] = default.value if given is None else given
-        sources[field_name] = default.source if given is None else "case file"
+        sources[field_name] = "case file" if given is not None else (
+            f"preset {preset}: {default.source}" if preset_default(preset, field_name)
+            else default.source)
     return values, sources
 
 

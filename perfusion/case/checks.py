@@ -184,9 +184,8 @@ def _check_protocol(case) -> None:
         raise KeyedCaseError("simulation.duration", 'a drug run needs its length, e.g. duration = "4 h"')
     windows: dict[str, list] = {}
     for n, infusion in enumerate(case.infusion):
-        if infusion.route == "intra-arterial" and case.catheter is None:
-            raise KeyedCaseError(f"infusion.{n}.route", "an intra-arterial infusion needs a "
-                                 "[catheter] naming the supply and inlets it feeds")
+        if infusion.route in CATHETER_ROUTES:
+            _check_route(case, n, infusion.route)
         for start, end in infusion.windows():
             if end > duration * (1 + 1e-12):
                 raise KeyedCaseError(f"infusion.{n}", f"runs until {end / 60:g} min, after the end "
@@ -197,9 +196,9 @@ def _check_protocol(case) -> None:
                     raise KeyedCaseError(f"infusion.{n}", f"overlaps infusion.{m} on the same "
                                          "route; give one infusion with the summed rate instead")
             windows.setdefault(infusion.route, []).append((start, end, n))
-    if case.simulation.compare_iv and "intra-arterial" not in windows:
+    if case.simulation.compare_iv and not any(route in windows for route in CATHETER_ROUTES):
         raise KeyedCaseError("simulation.compare_iv", "the IV comparator needs an intra-arterial "
-                             "infusion to compare with")
+                             "(or portal-venous) infusion to compare with")
     embolization = case.embolization
     if embolization is not None:
         if case.catheter is None:
@@ -211,6 +210,26 @@ def _check_protocol(case) -> None:
     if target is not None and target not in case.geometry.class_names():
         raise KeyedCaseError("exposure.target", f"unknown class {target!r}; classes: "
                              f"{case.geometry.class_names()}")
+
+
+#: the catheter routes and the supply kind each one needs (docs/model.md §8.2)
+CATHETER_ROUTES = {"intra-arterial": "arterial", "portal-venous": "portal"}
+
+
+def _check_route(case, n: int, route: str) -> None:
+    """A catheter route needs a catheter on a supply of its kind."""
+    key = f"infusion.{n}.route"
+    if case.catheter is None:
+        raise KeyedCaseError(key, f"an {route} infusion needs a [catheter] naming the supply and "
+                             "inlets it feeds")
+    supply = next(s for s in case.supplies if s.name == case.catheter.supply)
+    if supply.vessel_kind != CATHETER_ROUTES[route]:
+        other = next(r for r, kind in CATHETER_ROUTES.items() if kind == supply.vessel_kind)
+        raise KeyedCaseError(key, f"route = {route!r} needs the catheter on a "
+                             f"{CATHETER_ROUTES[route]} supply, but catheter.supply = "
+                             f"{supply.name!r} is {supply.vessel_kind} (supplies.kind, default from "
+                             f"the name); give route = {other!r}, or move the catheter to a "
+                             f"{CATHETER_ROUTES[route]} supply")
 
 
 def _check_drug(case) -> None:
@@ -230,3 +249,10 @@ def _check_drug(case) -> None:
                                  f"{', '.join(drugs_closest_first(spec.name))}); name one of "
                                  f"them, or give every parameter of a new drug; missing: "
                                  f"{', '.join(missing)}")
+    for class_name in spec.metabolism or {}:
+        if class_name == "necrotic":
+            raise KeyedCaseError("drug.metabolism.necrotic", "necrotic tissue does not "
+                                 "metabolise (docs/model.md §6.5); remove this table")
+        if class_name not in case.geometry.class_names():
+            raise KeyedCaseError(f"drug.metabolism.{class_name}", f"unknown class; classes: "
+                                 f"{case.geometry.class_names()}")

@@ -23,6 +23,38 @@ Rate = Quantity("1/s", ge=0)
 Duration = Quantity("s", gt=0)
 
 
+class MetabolismSpec(Strict):
+    """Metabolism of free extracellular drug in one tissue class (docs/model.md §6.5)."""
+
+    extraction: Optional[Quantity("", ge=0, lt=1)] = Field(
+        None, description="Published organ extraction ratio E at the perfusion at_perfusion; "
+        "converted to an intrinsic clearance with the model's own well-mixed exchange.")
+    at_perfusion: Optional[Quantity("1/s", gt=0)] = Field(
+        None, description="Perfusion at which extraction holds (e.g. \"100 mL/min/(100 mL)\").")
+    intrinsic_clearance: Optional[Rate] = Field(
+        None, description="First-order CL_int per tissue volume, acting on v_e c_e like k_e.")
+    max_rate: Optional[Quantity("kg/(m^3*s)", gt=0)] = Field(
+        None, description="Michaelis–Menten V_max per tissue volume (e.g. \"2 ug/(mL*min)\").")
+    affinity: Optional[Quantity("kg/m^3", gt=0)] = Field(
+        None, description="Michaelis–Menten K_m on c_e (e.g. \"5 ug/mL\").")
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [self.extraction is not None or self.at_perfusion is not None,
+                 self.intrinsic_clearance is not None,
+                 self.max_rate is not None or self.affinity is not None]
+        if sum(forms) != 1:
+            raise ValueError('give exactly one of: extraction = 0.5 with at_perfusion = '
+                             '"100 mL/min/(100 mL)"; intrinsic_clearance = "0.05 1/s"; or '
+                             'max_rate = "… ug/(mL*min)" with affinity = "… ug/mL"')
+        if forms[0] and (self.extraction is None or self.at_perfusion is None):
+            raise ValueError('extraction needs at_perfusion (the perfusion it was measured at), '
+                             'e.g. at_perfusion = "100 mL/min/(100 mL)"')
+        if forms[2] and (self.max_rate is None or self.affinity is None):
+            raise ValueError("saturable metabolism needs both max_rate and affinity")
+        return self
+
+
 class DrugSpec(Strict):
     name: str = Field(description="Library drug (doxorubicin, cisplatin, 5-fluorouracil, "
                       "floxuridine, melphalan, carboplatin, tracer) or any name with every parameter.")
@@ -40,6 +72,14 @@ class DrugSpec(Strict):
     extracellular_affinity: Optional[Quantity("kg/m^3", gt=0)] = Field(None, description="K_e (saturable).")
     intracellular_affinity: Optional[Quantity("kg/m^3", gt=0)] = Field(None, description="K_i (saturable).")
     cell_elimination_rate: Optional[Rate] = Field(None, description="k_c of cell-bound drug.")
+    blood_to_plasma: Optional[Quantity("", gt=0)] = Field(
+        None, description="R_b = C_blood/C_plasma (fast red-cell equilibrium): blood carries "
+        "drug at the flow R_b·F instead of the plasma flow (1 − Hct)·F (docs/model.md §6.1). "
+        "Default: the library drug's value, else plasma-only, R_b = 1 − Hct.")
+    metabolism: Optional[dict[str, MetabolismSpec]] = Field(
+        None, description="Metabolism of free drug per tissue class ([drug.metabolism.normal]). "
+        "Default: a library drug's hepatic metabolism in class normal of a liver case (supplies "
+        "hepatic_artery/portal_vein), else none; necrotic tissue never metabolises.")
 
 
 class PatientSpec(Strict):
@@ -61,7 +101,10 @@ class PatientSpec(Strict):
 
 
 class InfusionSpec(Strict):
-    route: Literal["intra-arterial", "intravenous"] = Field(description="Through the catheter or a vein.")
+    route: Literal["intra-arterial", "portal-venous", "intravenous"] = Field(
+        description="intra-arterial: through the catheter on an arterial supply; portal-venous: "
+        "through the catheter on a portal supply (the route must match the [catheter] supply's "
+        "kind); intravenous: into a vein (the body).")
     start: Quantity("s", ge=0) = Field(description="When the (first) infusion starts.")
     duration: Duration = Field(description="How long each infusion lasts (a bolus is a short one).")
     dose: Optional[Quantity("kg", gt=0)] = Field(

@@ -129,6 +129,11 @@ Conductivity = Quantity("m^2/(Pa*s)", ge=0)
 class TissueSpec(Strict):
     base: Optional[Literal["normal", "tumor", "necrotic"]] = Field(
         None, description="Library class whose defaults a user-defined class inherits (normal).")
+    preset: Optional[str] = Field(
+        None, description="Library tissue preset (perfusion.library.tissues.TISSUE_PRESETS: "
+        "normal-liver, hcc-hypervascular, crc-metastasis-hypovascular, grey-matter, "
+        "white-matter): its sourced values replace the class defaults; keys given here "
+        "replace the preset's.")
     interstitial_conductivity: Optional[Conductivity] = Field(None, description="K_i.")
     vessel_wall_conductivity: Optional[Quantity("m/(Pa*s)", ge=0)] = Field(None, description="L_p.")
     vascular_surface_density: Optional[Quantity("1/m", ge=0)] = Field(None, description="S/V.")
@@ -142,10 +147,23 @@ class TissueSpec(Strict):
     plasma_fraction: Optional[Quantity("", ge=0, lt=1)] = Field(None, description="v_p.")
     perfusion: Optional[Quantity("1/s", ge=0)] = Field(
         None, description="Target mean perfusion (e.g. \"20 mL/min/(100 mL)\"), calibrates β.")
+    permeability_factor: Optional[Quantity("", ge=0)] = Field(
+        None, description="f_P: the class's vessel-wall permeability is f_P·P of the drug "
+        "(PS/V = f_P·P·S/V); a blood–brain barrier has f_P ≪ 1.")
     supply_fractions: Optional[dict[Name, Fraction]] = Field(
         None, description="Share of the perfusion from each supply (sums to 1).")
     capillary_conductance: Optional[dict[Name, Quantity("1/(Pa*s)", ge=0)]] = Field(
         None, description="β_s given directly per supply (skips calibration for this class).")
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, preset):
+        from ..library.tissues import TISSUE_PRESETS, preset_names_closest_first
+
+        if preset is not None and preset not in TISSUE_PRESETS:
+            raise ValueError(f"unknown tissue preset {preset!r}; presets, closest first: "
+                             f"{', '.join(preset_names_closest_first(preset))}")
+        return preset
 
     @field_validator("supply_fractions")
     @classmethod
@@ -187,6 +205,15 @@ class SupplySpec(Strict):
     inlets: list[InletSpec] = Field([], description="Where the supply's blood enters (points).")
     tree: Optional[TreeSpec] = Field(None, description="An arterial tree whose terminals are the "
                                      "inlets (instead of point inlets).")
+    kind: Optional[Literal["arterial", "portal"]] = Field(
+        None, description="Which infusion route a catheter on this supply serves "
+        "(intra-arterial or portal-venous); default: portal when the name contains \"portal\" "
+        "(portal_vein), else arterial.")
+
+    @property
+    def vessel_kind(self) -> str:
+        """``kind``, or its default from the name."""
+        return self.kind or ("portal" if "portal" in self.name.lower() else "arterial")
 
     @model_validator(mode="after")
     def _inlets_or_tree(self):

@@ -92,15 +92,14 @@ class CatheterSpec(Strict):
         "carries feed_fraction of that class's arterial inflow.")
     feed_fraction: float = Field(0.8, gt=0, le=1, description="See feeds.")
     streaming_exponent: float = Field(
-        1.0, ge=0.25, le=4.0, description="Tree: the drug divides at bifurcations as flow^σ "
-        "(1: well mixed; > 1: streaming into the dominant branch at low infusion rates).")
+        1.0, ge=0.25, le=4.0, description="The drug divides at tree bifurcations, or among "
+        "the catheterised point inlets, as flow^σ (1: well mixed; > 1: streaming into the "
+        "dominant branch at low infusion rates).")
 
     @model_validator(mode="after")
     def _one_placement(self):
         given = [k for k in ("inlets", "vessel", "position", "feeds") if getattr(self, k)
                  not in (None, [])]
-        if self.inlets and self.streaming_exponent != 1.0:
-            raise ValueError("streaming_exponent applies to a catheter on a tree")
         if len(given) != 1:
             raise ValueError("give exactly one of inlets = [...] (point inlets), vessel = <segment "
                              "id>, position = [x, y, z] or feeds = \"tumor\" (tree)")

@@ -94,6 +94,9 @@ def _summary(metrics: dict) -> str:
     for name, volume in metrics["class_volume_ml"].items():
         lines.append(f"  {name:<12}{volume:>11.1f}{metrics['perfusion_mean'][name]:>24.1f}"
                      f"{metrics['ifp_mean'][name] / 133.322:>10.2f}")
+    if metrics.get("tissue_presets"):
+        lines.append("  tissue presets: " + ", ".join(
+            f"{name} {preset}" for name, preset in metrics["tissue_presets"].items()))
     if "extremes" in metrics:
         lines.extend(_extremes_summary(metrics["extremes"]))
     for name, tree in metrics.get("trees", {}).items():
@@ -137,8 +140,16 @@ def _drug_summary(metrics: dict) -> list[str]:
     from ..library.units import KG_M3_TO_UG_ML as to_c, KG_S_M3_TO_UG_H_ML as to_auc
 
     iv = metrics.get("iv", {})
-    routes = "IA / IV" if iv else "IA"
-    lines = [f"  {metrics['drug']['name']}: AUC µg·h/mL ({routes}), Cmax µg/mL (IA)"]
+    catheter = "PV" if metrics.get("dose_kg", {}).get("portal_venous") else "IA"
+    routes = f"{catheter} / IV" if iv else catheter
+    lines = [f"  {metrics['drug']['name']}: every parameter's source in metrics.json drug.sources"]
+    if "systemic" in metrics:
+        cl = metrics["systemic"]
+        lines.append(f"  clearance mL/min: total body {cl['total_body_clearance_ml_min']:.4g} = organ "
+                     f"{cl['organ_clearance_ml_min']:.4g} + rest {cl['clearance_rest_ml_min']:.4g}"
+                     + (f"; hepatic extraction {metrics['hepatic_extraction']:.2f}"
+                        if metrics.get("hepatic_extraction") is not None else ""))
+    lines.append(f"  AUC µg·h/mL ({routes}), Cmax µg/mL ({catheter})")
     for name, auc in metrics["auc"].items():
         iv_auc = iv.get("auc", {}).get(name)
         shown = f"{auc * to_auc:.3g}" + (f" / {iv_auc * to_auc:.3g}" if iv_auc is not None else "")
@@ -149,7 +160,7 @@ def _drug_summary(metrics: dict) -> list[str]:
         lines.append(f"  tumour/normal AUC: {metrics['tumor_to_normal_auc']:.3g}")
     if "regional_advantage" in metrics:
         flow = metrics["regional_advantage_flow"]["catheter_plasma_ml_min"]
-        lines.append(f"  regional advantage (IA vs IV): {metrics['regional_advantage']:.3g} "
+        lines.append(f"  regional advantage ({catheter} vs IV): {metrics['regional_advantage']:.3g} "
                      f"(catheter plasma flow {flow:.3g} mL/min)")
     if "embolization" in metrics:
         flow = metrics["embolization"]["catheter_flow_ml_min"]

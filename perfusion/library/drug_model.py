@@ -72,6 +72,14 @@ class Drug:
     k21: Sourced                            # 1/s
     notes: str = ""
     typical_dose: TypicalDose | None = None  # per infusion cycle (or a rate), for warnings
+    # Whole-body/regional pharmacology (None: not given; ``notes`` says why). ``clearance``
+    # above is the published total-body clearance CL_TB.
+    blood_to_plasma: Sourced | None = None              # R_b = C_blood/C_plasma; None: 1 − Hct
+    unbound_fraction: Sourced | None = None             # f_u in plasma, reported
+    hepatic_extraction: Sourced | None = None           # E, at the perfusion below
+    hepatic_extraction_perfusion: Sourced | None = None  # F (blood) at which E holds, 1/s
+    metabolism_max_rate: Sourced | None = None          # hepatic V_max, kg/(m³·s)
+    metabolism_affinity: Sourced | None = None          # hepatic K_m, kg/m³
 
 
 @dataclass(frozen=True)
@@ -150,19 +158,48 @@ def fast_exchange(cl, volume, source, confirmed=True, factor=10.0):
     return _pk(cl, PLASMA_VOLUME, v2, k12, k21, source, split, confirmed, False)
 
 
-ENSMINGER_1978 = ("Ensminger et al. 1978 Cancer Res 38:3784, 'A clinical-pharmacological "
-                  "evaluation of hepatic arterial infusions of 5-fluoro-2'-deoxyuridine and "
-                  "5-fluorouracil' (hepatic extraction of FUDR 0.94–0.99 during hepatic arterial "
-                  "infusion in patients, as compiled in the project's design notes; original not "
-                  "re-checked here)")
-
-
 @dataclass(frozen=True)
 class WellMixedLiver:
-    """Steady exchange coefficients of one well-mixed voxel of library liver parenchyma.
+    """Steady exchange coefficients of one well-mixed voxel of library liver parenchyma,
+    and the loss rate of free drug ``k`` that gives a measured organ extraction.
 
     ``plasma_flow`` ``F_p = (1 − Hct) F`` [1/s]; ``renkin_crone`` ``E_RC = 1 − exp(−PS/F_p)``;
     ``drag_in``/``drag_out`` ``(1 − σ_f) J_v^±``, ``lymph`` ``ℓ`` [1/s]; ``v_e`` [-].
+
+    The model's own exchange (``transport.exchange``, docs/model.md §6.2) at steady state in one
+    well-mixed voxel (no gradients, so no diffusion or interstitial advection), no uptake:
+
+        0 = (F_p E_RC + d⁺) c_p − (F_p E_RC + d⁻ + ℓ) c_e − v_e k_e c_e
+        E_RC = 1 − exp(−PS/F_p),  PS = P·S/V,  F_p = (1 − Hct) F,
+        d^± = (1 − σ_f) max(±J_v, 0),  ℓ = max(L_pLS_L/V (p_i − p_L), 0),
+
+    with the voxel's interstitial fluid balanced locally (``J_v = ℓ``):
+    ``J_v = L_pS/V (p_c − p_i − σ_T(π_v − π_i))``, so
+    ``p_i = (L_pS/V (p_c − σ_TΔπ) + L_pLS_L/V p_L) / (L_pS/V + L_pLS_L/V)``.
+    The drug that enters is ``F_p c_p`` (arterial plasma; ``F_p`` is the R_b-weighted blood
+    flow for a drug with a blood-to-plasma ratio, docs/model.md §6.2); what leaves to the body is the venous plasma and the
+    lymph; the rest, ``v_e k_e c_e``, is eliminated. The organ extraction is therefore
+
+        E = v_e k_e c_e / (F_p c_p) = A k_e / (B + k_e),
+        A = E_RC + d⁺/F_p,  B = (F_p E_RC + d⁻ + ℓ)/v_e,
+
+    linear in ``c_p``, and inverts in closed form to ``k_e = E B / (A − E)``. No ``k_e``
+    reaches ``E ≥ A`` (exchange-limited): that raises ``ValueError`` naming the drug and the
+    PS it would need, ``PS > −F_p ln(1 − (E − d⁺/F_p))``. Flow-limited exchange (E_RC = 1,
+    no drag/lymph) recovers the old ``k_e = F_p E/(v_e (1 − E))``, which underestimates
+    ``k_e`` whenever PS/F_p is finite.
+
+    The extraction is taken at the library's normal-tissue liver perfusion F = 100 mL/min/100
+    mL (``TISSUE_DEFAULTS``; liver 100–130 mL/min/100 g, docs/model.md §9), v_e, S/V, L_p, lymph
+    and Hct. The sources of E (e.g. Ensminger et al. 1978 for FUDR) measured it in patients during
+    hepatic arterial infusion at their own (unreported here) hepatic flow; a region perfused
+    differently extracts differently (E rises as F falls).
+
+    Examples
+    --------
+    >>> liver = WellMixedLiver.of(4.89e-6)
+    >>> round(liver.extraction(liver.elimination_for(0.95, "x")), 12)
+    0.95
     """
 
     plasma_flow: float
@@ -178,15 +215,25 @@ class WellMixedLiver:
            tissue: str = "normal") -> "WellMixedLiver":
         """The voxel of ``tissue`` (library defaults) for a drug of wall permeability P."""
         t = {k: d.value for k, d in TISSUE_DEFAULTS[tissue].items()}
-        plasma_flow = (1.0 - BLOOD_DEFAULTS["hematocrit"].value) * t["perfusion"]
+        return cls.from_tissue(t, permeability, solvent_drag_reflection,
+                               BLOOD_DEFAULTS["hematocrit"].value)
+
+    @classmethod
+    def from_tissue(cls, t: dict, permeability: float, solvent_drag_reflection: float,
+                    hematocrit: float, perfusion: float | None = None) -> "WellMixedLiver":
+        """The voxel of a resolved tissue property set ``t`` (SI), at ``perfusion`` [1/s]
+        (default ``t["perfusion"]``)."""
+        perfusion = t["perfusion"] if perfusion is None else perfusion
+        plasma_flow = (1.0 - hematocrit) * perfusion
         ps = permeability * t["vascular_surface_density"]
         filtration_coefficient = t["vessel_wall_conductivity"] * t["vascular_surface_density"]
         lymph_conductance = t["lymphatic_conductance"]
         effective = t["capillary_pressure"] - t["osmotic_reflection"] * (
             t["plasma_oncotic_pressure"] - t["interstitial_oncotic_pressure"])
         # no interstitial flow divergence in a well-mixed voxel: filtration J_v = lymph ℓ
+        conductance = filtration_coefficient + lymph_conductance
         ifp = ((filtration_coefficient * effective + lymph_conductance * t["lymphatic_pressure"])
-               / (filtration_coefficient + lymph_conductance))
+               / conductance if conductance > 0 else t["lymphatic_pressure"])
         filtration = filtration_coefficient * (effective - ifp)
         transmission = 1.0 - solvent_drag_reflection
         return cls(plasma_flow=plasma_flow, permeability_surface=ps,
@@ -205,7 +252,7 @@ class WellMixedLiver:
         return (self.plasma_flow * self.renkin_crone + self.drag_out + self.lymph) / self.v_e
 
     def extraction(self, elimination_rate: float) -> float:
-        """Overall extraction ``E(k_e) = A k_e / (B + k_e)`` (see ``hepatic_elimination``)."""
+        """Overall extraction ``E(k_e) = A k_e / (B + k_e)``."""
         return self._inflow * elimination_rate / (self._return_rate + elimination_rate)
 
     def elimination_for(self, extraction: float, drug: str) -> float:
@@ -222,46 +269,3 @@ class WellMixedLiver:
                 f"(E_RC = {self.renkin_crone:.4f}; the most any k_e gives is {reachable:.4f}); "
                 f"it needs PS > {needed_ps:.3g} 1/s (P·S/V)")
         return extraction * self._return_rate / (reachable - extraction)
-
-
-def hepatic_elimination(extraction: float, permeability: float, drug: str,
-                        solvent_drag_reflection: float = 0.0) -> float:
-    """k_e that gives a measured organ ``extraction`` in well-mixed library liver parenchyma.
-
-    The model's own exchange (``transport.exchange``, docs/model.md §6.2) at steady state in one
-    well-mixed voxel (no gradients, so no diffusion or interstitial advection), no uptake:
-
-        0 = (F_p E_RC + d⁺) c_p − (F_p E_RC + d⁻ + ℓ) c_e − v_e k_e c_e
-        E_RC = 1 − exp(−PS/F_p),  PS = P·S/V,  F_p = (1 − Hct) F,
-        d^± = (1 − σ_f) max(±J_v, 0),  ℓ = max(L_pLS_L/V (p_i − p_L), 0),
-
-    with the voxel's interstitial fluid balanced locally (``J_v = ℓ``):
-    ``J_v = L_pS/V (p_c − p_i − σ_T(π_v − π_i))``, so
-    ``p_i = (L_pS/V (p_c − σ_TΔπ) + L_pLS_L/V p_L) / (L_pS/V + L_pLS_L/V)``.
-    The drug that enters is ``F_p c_p`` (arterial plasma; the model uses plasma flow for every
-    drug — no blood-to-plasma ratio); what leaves to the body is the venous plasma and the
-    lymph; the rest, ``v_e k_e c_e``, is eliminated. The organ extraction is therefore
-
-        E = v_e k_e c_e / (F_p c_p) = A k_e / (B + k_e),
-        A = E_RC + d⁺/F_p,  B = (F_p E_RC + d⁻ + ℓ)/v_e,
-
-    linear in ``c_p``, and inverts in closed form to ``k_e = E B / (A − E)``. No ``k_e``
-    reaches ``E ≥ A`` (exchange-limited): that raises ``ValueError`` naming the drug and the
-    PS it would need, ``PS > −F_p ln(1 − (E − d⁺/F_p))``. Flow-limited exchange (E_RC = 1,
-    no drag/lymph) recovers the old ``k_e = F_p E/(v_e (1 − E))``, which underestimates
-    ``k_e`` whenever PS/F_p is finite.
-
-    The extraction is taken at the library's normal-tissue liver perfusion F = 100 mL/min/100
-    mL (``TISSUE_DEFAULTS``; liver 100–130 mL/min/100 g, docs/model.md §9), v_e, S/V, L_p, lymph
-    and Hct. The sources of E (e.g. ``ENSMINGER_1978``) measured it in patients during
-    hepatic arterial infusion at their own (unreported here) hepatic flow; a region perfused
-    differently extracts differently (E rises as F falls).
-
-    Examples
-    --------
-    >>> liver = WellMixedLiver.of(4.89e-6)
-    >>> round(liver.extraction(hepatic_elimination(0.95, 4.89e-6, "x")), 12)
-    0.95
-    """
-    return WellMixedLiver.of(permeability, solvent_drag_reflection).elimination_for(
-        extraction, drug)

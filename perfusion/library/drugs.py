@@ -11,11 +11,10 @@ from __future__ import annotations
 import difflib
 import math
 
+from .drug_regional import with_regional
 from .drug_model import (BODY_MASS, BODY_SURFACE, HOUR, LITRE, LN2, MINUTE, ML, NG,
                          P_DOXORUBICIN, UG, Drug, Sourced, TypicalDose, biexponential,
-                         fast_exchange,
-                         ENSMINGER_1978, WellMixedLiver, hepatic_elimination,
-                         scaled_permeability, swabb, swabb_diffusivity)
+                         fast_exchange, scaled_permeability, swabb, swabb_diffusivity)
 
 # The public face of the library: callers import the types and the Swabb law from here too.
 __all__ = ["ALIASES", "DRUGS", "Drug", "Sourced", "drugs_closest_first", "get_drug",
@@ -103,38 +102,31 @@ fluorouracil = Drug(
                      "mean CL 48.0 L/h/m², Vd 17.3 L/m², t½ 0.25 h); × 1.8 m² → 1.44 L/min"),
     notes="Elimination is saturable (label: t½ 8–22 min, dose dependent); modelled linear with "
           "CL 1.44 L/min (bolus 370–600 mg/m² range). Intracellular anabolism to FdUMP is not "
-          "modelled (no rate found); hepatic extraction not represented locally.")
+          "modelled (no rate found); hepatic extraction acts through the liver's metabolism"
+          " (hepatic_extraction, drug_regional).")
 
-FUDR_EXTRACTION = 0.95
-_FUDR_PERMEABILITY = scaled_permeability(246.19)
+FUDR_CLEARANCE = 25.0 * LITRE / MINUTE
 floxuridine = Drug(
     name="floxuridine", molecular_weight=246.19,
     typical_dose=TypicalDose(0.1, 0.6, "mg/kg/day", "FUDR US prescribing information: 0.1–0.6 "
                              "mg/kg/day by continuous arterial infusion"),
-    diffusivity=swabb(246.19), permeability=_FUDR_PERMEABILITY,
+    diffusivity=swabb(246.19), permeability=scaled_permeability(246.19),
     solvent_drag_reflection=NO_SOLVENT_DRAG,
-    elimination_rate=Sourced(hepatic_elimination(FUDR_EXTRACTION, _FUDR_PERMEABILITY.value,
-                                                 "floxuridine", NO_SOLVENT_DRAG.value),
-                             f"derived (drug_model.hepatic_elimination): k_e = E B/(A − E) from "
-                             f"the steady well-mixed voxel of the model's Renkin–Crone exchange "
-                             f"(A = E_RC + d⁺/F_p, B = (F_p E_RC + d⁻ + ℓ)/v_e; E_RC = "
-                             f"{WellMixedLiver.of(_FUDR_PERMEABILITY.value).renkin_crone:.3f} at "
-                             f"the library P and S/V) with first-pass hepatic extraction E = "
-                             f"{FUDR_EXTRACTION} ({ENSMINGER_1978}; '~97 %' Intera Oncology HAI "
-                             "principles page), taken at the library normal-tissue liver F = 100 "
-                             "mL/min/100 mL (liver 100–130 mL/min/100 g, project design notes; flow of the "
-                             "measurement not re-checked), v_e 0.25, Hct 0.45", confirmed=False),
+    elimination_rate=Sourced(0.0, "no loss outside metabolism: the hepatic extraction "
+                             "(hepatic_extraction, drug_regional) acts through the "
+                             "liver's metabolism of class normal (transport.metabolism)"),
     **NO_UPTAKE,
     cell_elimination_rate=NONE,
-    **fast_exchange(LN2 * 17.3 * LITRE * BODY_SURFACE / (10.0 * MINUTE),
-                     17.3 * LITRE * BODY_SURFACE,
-                     "derived: CL = ln2·V/t½ with t½ ≈ 10 min (Intera Oncology HAI principles "
-                     "page), V assumed equal to 5-FU's 31 L (FUDR label: no PK data); 'The "
-                     "physiologic disposition of 5-FU and FUdR in man': FUdR clearance > 5-FU's",
-                     confirmed=False),
-    notes="k_e (~1.2 /s, a 0.8 s time scale) is derived for liver parenchyma and applies to every "
-          "tissue class unless the case overrides it; tumours metabolise less. If the modelled "
-          "region is the liver, CL already contains hepatic clearance: set CL_rest accordingly.")
+    **fast_exchange(FUDR_CLEARANCE, FUDR_CLEARANCE * 10.0 * MINUTE / LN2,
+                     "total-body CL 25 L/min (Ensminger et al. 1978 Cancer Res 38:3784 as "
+                     "tabulated by Ensminger & Gyves 1983 Pharmac Ther 21:277 and Collins 1984 J "
+                     "Clin Oncol 2:498; widely quoted, tables not read here; plasma CL above "
+                     "cardiac output: extrahepatic elimination); V = CL·t½/ln2 = 361 L with t½ ≈ "
+                     "10 min (Intera Oncology HAI principles page); 'The physiologic disposition "
+                     "of 5-FU and FUdR in man': FUdR clearance > 5-FU's", confirmed=False),
+    notes="Hepatic extraction E = 0.95 acts on normal liver through the metabolism of "
+          "free drug (CL_int from E with the model's own Renkin–Crone exchange, "
+          "transport.metabolism); tumours metabolise nothing unless the case says so.")
 
 MELPHALAN_LABEL = ("ALKERAN i.v. product monograph (CPS, rxmed): biexponential t½ ≈ 10 and 70 "
                    "min, total-body CL 7–9 mL/min/kg, V_ss 0.5 L/kg; mid CL 8 mL/min/kg × 70 kg")
@@ -186,8 +178,32 @@ tracer = Drug(
           "gadopentetic acid; the dimeglumine salt is 938 g/mol). Terminal t½ here 1.95 h vs "
           "1.6 ± 0.13 h in the label (label plasma CL 1.94 mL/min/kg ≈ 136 mL/min).")
 
-DRUGS: dict[str, Drug] = {d.name: d for d in (
-    doxorubicin, cisplatin, fluorouracil, floxuridine, melphalan, carboplatin, tracer)}
+EHRSSON_2002 = ("Ehrsson, Wallin & Yachnin 2002 Med Oncol 19:261: intact (free) oxaliplatin in "
+                "blood ultrafiltrate, 10 patients, 85 mg/m² over 2 h: CL 32.1 ± 4.2 L/h/m², V_ss "
+                "0.26 ± 0.06 L/kg, t½ 14.1 min (10.2–24.5); × 1.8 m², × 70 kg")
+oxaliplatin = Drug(
+    name="oxaliplatin", molecular_weight=397.29,
+    typical_dose=TypicalDose(85, 130, "mg/m^2", "oxaliplatin US prescribing information §2: "
+                             "85 mg/m² every 2 weeks (FOLFOX); 130 mg/m² every 3 weeks is also "
+                             "used"),
+    diffusivity=swabb(397.29), permeability=scaled_permeability(397.29),
+    solvent_drag_reflection=NO_SOLVENT_DRAG,
+    elimination_rate=Sourced(0.0, "assumed: no local rate found (degradation in whole blood "
+                             "sets CL, Ehrsson et al. 2002)", confirmed=False),
+    **NO_UPTAKE,
+    cell_elimination_rate=NONE,
+    **fast_exchange(32.1 * LITRE / HOUR * BODY_SURFACE, 0.26 * LITRE * BODY_MASS, EHRSSON_2002),
+    notes="Intact oxaliplatin (the reactive species that bind DNA form from it). The label's "
+          "ultrafilterable-platinum PK (V 440 L, t½ 0.43/16.8/391 h) describes platinum "
+          "species, not the drug. Covalent tissue binding not modelled: no rate found.")
+
+# Irinotecan is not in the library: it is a prodrug whose activity is SN-38, formed by
+# carboxylesterases (mainly hepatic) and glucuronidated by UGT1A1 with enterohepatic
+# recycling; the model has no parent→metabolite conversion to carry SN-38.
+
+DRUGS: dict[str, Drug] = {d.name: with_regional(d) for d in (
+    doxorubicin, cisplatin, fluorouracil, floxuridine, melphalan, carboplatin, tracer,
+    oxaliplatin)}
 
 ALIASES: dict[str, str] = {
     "5-fu": "5-fluorouracil", "5fu": "5-fluorouracil", "fluorouracil": "5-fluorouracil",
@@ -195,6 +211,7 @@ ALIASES: dict[str, str] = {
     "fluorodeoxyuridine": "floxuridine", "adriamycin": "doxorubicin", "dox": "doxorubicin",
     "cddp": "cisplatin", "paraplatin": "carboplatin", "l-pam": "melphalan",
     "alkeran": "melphalan", "gd-dtpa": "tracer", "gadopentetate": "tracer",
+    "eloxatin": "oxaliplatin", "l-ohp": "oxaliplatin",
 }
 
 

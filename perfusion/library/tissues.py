@@ -10,6 +10,8 @@ Symbols (docs/model.md §2, §5, §9):
   lymphatic pressure [Pa]
 - ``v_e`` extravascular–extracellular volume fraction, ``v_p`` plasma volume fraction
 - ``F`` target perfusion [1/s] (×6000 = mL/min/100 mL)
+- ``f_P`` permeability factor [-]: the class's wall permeability is ``f_P·P`` of the drug, so
+  ``PS/V = f_P·P·S/V`` (a blood–brain barrier: ``f_P ≪ 1``)
 - ``K_s`` supply-compartment (arteriolar) conductivity [m²/(Pa·s)], ``Δp_s`` the supply's
   mean driving pressure ``p_s − p_ven`` [Pa] that sets the level of ``β_s = F/Δp_s``.
 
@@ -33,6 +35,7 @@ class Default:
 
 
 BAXTER_JAIN = "Baxter & Jain 1989, Microvasc. Res. 37:77 (Table 1)"
+NO_BARRIER = Default(1.0, "no barrier beyond the class's own S/V: the drug's P applies as is")
 
 #: Per-class tissue defaults. ``normal`` describes liver parenchyma / generic host tissue,
 #: ``tumor`` viable tumour, ``necrotic`` a necrotic core (no functional vessels).
@@ -53,6 +56,7 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
             0.05, "order of DCE-MRI plasma volume fractions of liver parenchyma (unconfirmed)"),
         "perfusion": Default(
             100.0 * ML_MIN_100ML, "liver 100–130 mL/min/100 g (project design notes, not re-checked)"),
+        "permeability_factor": NO_BARRIER,
     },
     "tumor": {
         "interstitial_conductivity": Default(3.1e-14, BAXTER_JAIN),
@@ -69,6 +73,7 @@ TISSUE_DEFAULTS: dict[str, dict[str, Default]] = {
         "perfusion": Default(
             20.0 * ML_MIN_100ML, "illustrative value; CT perfusion of liver metastases "
             "10–60 mL/min/100 mL (unconfirmed)"),
+        "permeability_factor": NO_BARRIER,
     },
 }
 # A necrotic core is tumour without functional vessels: no filtration, no perfusion.
@@ -145,3 +150,73 @@ def tissue_default(class_name: str, base: str | None, field: str) -> Default:
     """The default of ``field`` for a tissue class (user classes inherit from ``base``)."""
     table = TISSUE_DEFAULTS.get(class_name) or TISSUE_DEFAULTS[base or DEFAULT_BASE_CLASS]
     return table[field]
+
+
+
+# Tissue presets (``[tissue.<class>] preset = "<name>"``): published property sets that sit
+# between a class's library defaults and the case's own keys (explicit key > preset > class
+# default). A preset names only the properties its sources give. ``PRESET_ARTERIAL_FRACTION``
+# is the share of a liver preset's perfusion that is arterial (for the case's
+# ``supply_fractions``: the preset does not set them, the supplies are the case's).
+JOZSA_2021 = ("Józsa et al. 2021 (brain perfusion model; grey/white matter 56 and 21 mL/min/100 "
+              "mL, as compiled in the project's design notes; not re-checked)")
+IPPOLITO_HCC = ("CT perfusion of 35 early HCC ≤ 3 cm in cirrhosis (Ippolito et al., Eur J Radiol, "
+                "PMID 19054640, abstract): hepatic perfusion median 47.0 (IQR 35.5–61.2) mL/min/"
+                "100 g, blood volume 22.5 mL/100 g, hepatic perfusion index (arterial share) "
+                "75 % (63–100 %); cirrhotic parenchyma 10.3 mL/min/100 g")
+BBB = Default(1.0e-3, "assumed order of magnitude (unconfirmed): brain capillary tight junctions "
+              "(pores ~8 Å vs ~65 Å elsewhere) lower the wall permeability of small hydrophilic "
+              "drugs by orders of magnitude (Wong et al. 2013 Front Neuroeng 6:7, review); no "
+              "drug-specific BBB permeability read: set tissue.<class>.permeability_factor from "
+              "the drug's measured brain PS")
+BRAIN_EXTRACELLULAR = Default(0.2, "brain extracellular volume fraction ≈ 0.2 (Syková & "
+                              "Nicholson 2008 Physiol Rev 88:1277; not re-checked)")
+
+TISSUE_PRESETS: dict[str, dict[str, Default]] = {
+    "normal-liver": dict(TISSUE_DEFAULTS["normal"]),
+    "hcc-hypervascular": {
+        "perfusion": Default(47.0 * ML_MIN_100ML, IPPOLITO_HCC),
+        "plasma_fraction": Default(0.55 * 0.225, "derived: (1 − Hct 0.45) × CT blood volume "
+                                   "22.5 mL/100 g; " + IPPOLITO_HCC),
+    },
+    "crc-metastasis-hypovascular": {
+        "perfusion": Default(30.0 * ML_MIN_100ML, "mid of 20–40 mL/min/100 mL for hypovascular "
+                             "colorectal liver metastases, arterial-dominant (CT perfusion "
+                             "range quoted in issue 14; Kim et al. 2014 Radiology 272:322, "
+                             "review; unconfirmed)"),
+    },
+    "grey-matter": {"perfusion": Default(56.0 * ML_MIN_100ML, JOZSA_2021),
+                    "extracellular_fraction": BRAIN_EXTRACELLULAR,
+                    "permeability_factor": BBB},
+    "white-matter": {"perfusion": Default(21.0 * ML_MIN_100ML, JOZSA_2021),
+                     "extracellular_fraction": BRAIN_EXTRACELLULAR,
+                     "permeability_factor": BBB},
+}
+
+PRESET_ARTERIAL_FRACTION: dict[str, Default] = {
+    "normal-liver": Default(0.25, "hepatic artery 20–33 % of liver blood flow (docs/model.md §9)"),
+    "hcc-hypervascular": Default(0.75, IPPOLITO_HCC),
+    "crc-metastasis-hypovascular": Default(0.9, "liver metastases take ≥ 80 % of their blood "
+                                           "from the hepatic artery (unconfirmed)"),
+}
+
+
+def preset_names_closest_first(name: str) -> list[str]:
+    """The preset names, those closest to ``name`` first (difflib).
+
+    Examples
+    --------
+    >>> preset_names_closest_first("hcc")[0]
+    'hcc-hypervascular'
+    """
+    import difflib
+
+    key = name.strip().lower()
+    scored = sorted(TISSUE_PRESETS, key=lambda p: -difflib.SequenceMatcher(None, key, p).ratio()
+                    - (1.0 if p.startswith(key) or key in p else 0.0))
+    return scored
+
+
+def preset_default(preset: str | None, field: str) -> Default | None:
+    """The value of ``field`` in ``preset`` (None without a preset or when it does not set it)."""
+    return TISSUE_PRESETS[preset].get(field) if preset else None

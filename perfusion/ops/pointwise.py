@@ -5,12 +5,18 @@ equations): ``m`` and ``c`` are advanced exactly with the uptake rate held at it
 step mean ``Ū``, and the amounts moved are returned per voxel. The reference solves ``Ū``
 for all voxels at once (vectorised bracketed Newton); the kernel runs one bracketed Newton
 per thread. Both stop at ``|g| ≤ max(1e-12, 64 ε) V_max``, so they agree to that.
+
+First-order metabolism ``CL_int`` (``k.metabolism``) adds to ``a`` and is returned apart
+(``metabolised = CL_int ∫m``). Saturable (Michaelis–Menten) metabolism (``k.saturable``) is
+solved on this NumPy reference only, with ``Ū`` (``k.saturable.joint_mean``); the kernel path
+refuses it (:class:`perfusion.errors.BackendUnavailableError`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..compute.kernels import launch
+from ..errors import BackendUnavailableError
 from . import array_module, on_gpu
 
 SERIES_BELOW = 1e-4
@@ -33,42 +39,54 @@ def phi_functions(xp, z):
 
 
 def step_reference(k, uptake, m, c, plasma, dt: float):
-    """(m, c, from_plasma, lymph, eliminated) after ``dt``, against the array module."""
+    """(m, c, from_plasma, lymph, eliminated, metabolised) after ``dt``, against the array module."""
     xp = array_module(m)
     source = (k.clearance + k.drag_in) * plasma
-    a = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve + k.elimination
+    a = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve + k.elimination + k.metabolism
     phi1_m, phi2_m = phi_functions(xp, -a * dt)
     k_c = uptake.cell_elimination
     phi1_c, phi2_c = phi_functions(xp, xp.asarray(-k_c * dt, dtype=m.dtype))
     beta, delta = dt * phi1_m, dt * phi1_c
     m_lin = m + (source - a * m) * beta
     c_lin = c - k_c * c * delta
-    mean_uptake = uptake.step_mean(xp, m_lin, beta, c_lin, delta)
-    free_integral = m * dt + (source - mean_uptake - a * m) * dt * dt * phi2_m
+    if k.saturable is None:
+        mean_uptake = uptake.step_mean(xp, m_lin, beta, c_lin, delta)
+        free_loss, metabolised = mean_uptake, 0.0
+    else:
+        mean_uptake, mean_rate = k.saturable.joint_mean(xp, uptake, m_lin, beta, c_lin, delta)
+        free_loss, metabolised = mean_uptake + mean_rate, mean_rate * dt
+    free_integral = m * dt + (source - free_loss - a * m) * dt * dt * phi2_m
     bound_integral = c * dt + (mean_uptake - k_c * c) * dt * dt * phi2_c
     mean_ce = free_integral * k.inverse_ve
-    return (m_lin - beta * mean_uptake, c_lin + delta * mean_uptake,
+    return (m_lin - beta * free_loss, c_lin + delta * mean_uptake,
             source * dt - (k.clearance + k.drag_out) * mean_ce, k.lymph * mean_ce,
-            k.elimination * free_integral + k_c * bound_integral)
+            k.elimination * free_integral + k_c * bound_integral,
+            k.metabolism * free_integral + metabolised)
 
 
 def step_kernel(k, uptake, m, c, plasma, dt: float):
     """The same by the CUDA kernel (CuPy arrays); ``m`` and ``c`` are not modified."""
+    if k.saturable is not None:
+        raise BackendUnavailableError(
+            "saturable (Michaelis–Menten) metabolism runs on the NumPy backend only: set "
+            "simulation.backend = \"numpy\", or give the class a first-order "
+            "intrinsic_clearance (drug.metabolism.<class>)")
     xp = array_module(m)
     m, c = m.copy(), c.astype(m.dtype, copy=True)
-    from_plasma, lymph, eliminated = (xp.empty_like(m) for _ in range(3))
+    from_plasma, lymph, eliminated, metabolised = (xp.empty_like(m) for _ in range(4))
     full = lambda a: xp.ascontiguousarray(xp.broadcast_to(xp.asarray(a, dtype=m.dtype), m.shape))  # noqa: E731
     active = xp.broadcast_to(xp.asarray(uptake.active if uptake.active is not None else False),
                              m.shape).astype(xp.uint8)
     v_e = uptake.extracellular_fraction if uptake.extracellular_fraction is not None else 1.0
     launch("pointwise", "pointwise_step", m.size, full(k.clearance), full(k.drag_in),
-           full(k.drag_out), full(k.lymph), full(k.elimination), full(k.inverse_ve), full(plasma),
-           active, full(v_e), m, c, from_plasma, lymph, eliminated, float(dt),
+           full(k.drag_out), full(k.lymph), full(k.elimination), full(k.metabolism),
+           full(k.inverse_ve), full(plasma), active, full(v_e), m, c, from_plasma, lymph,
+           eliminated, metabolised, float(dt),
            KINDS[uptake.kind], float(uptake.uptake_rate), float(uptake.release_rate),
            float(uptake.max_rate), float(uptake.extracellular_affinity),
            float(uptake.intracellular_affinity), float(uptake.cell_elimination),
            newton_tolerance(m.dtype, uptake.max_rate), m.size)
-    return m, c, from_plasma, lymph, eliminated
+    return m, c, from_plasma, lymph, eliminated, metabolised
 
 
 def step(k, uptake, m, c, plasma, dt: float):

@@ -74,7 +74,8 @@ class ResultsData:
         return _read_csv(path) if path.exists() else None
 
     def end_of_infusion(self) -> float | None:
-        """Time [s] the last intra-arterial (else any) infusion ends, from the resolved case."""
+        """Time [s] the last catheter (intra-arterial or portal-venous; else any) infusion ends,
+        from the resolved case."""
         from ..library.units import parse_quantity
 
         ends = []
@@ -82,7 +83,7 @@ class ResultsData:
             start = parse_quantity(spec["start"], "s")
             duration = parse_quantity(spec["duration"], "s")
             every = parse_quantity(spec["every"], "s") if "every" in spec else 0.0
-            ends.append((spec["route"] == "intra-arterial",
+            ends.append((spec["route"] in ("intra-arterial", "portal-venous"),
                          start + (spec.get("repeat", 1) - 1) * every + duration))
         if not ends:
             return None

@@ -36,6 +36,8 @@ def steady_metrics(case, domain: Domain, steady: SteadyState) -> dict:
         "grid": {"shape": list(domain.shape), "spacing_m": list(domain.spacing),
                  "voxel_volume_ml": domain.voxel_volume * 1e6},
         "class_volume_ml": {c: v * 1e6 for c, v in volumes.items()},
+        "tissue_presets": {c: spec.preset for c, spec in case.tissue.items()
+                           if spec.preset is not None and c in domain.present_classes},
         "perfusion_mean": _scaled(domain.class_means(steady.perfusion), PER_S_TO_ML_MIN_100ML),
         "perfusion_mean_by_supply": {
             name: _scaled(domain.class_means(s.perfusion), PER_S_TO_ML_MIN_100ML)

@@ -13,6 +13,9 @@ carries the intra-arterial dose, so the metrics name it (mL/min):
   ``c_cath = c_sys + I_ia / Q_cath,p`` (before any embolisation), ``catheter_blood_ml_min``
   ``Q_cath,b = Q_cath,p / (1 − Hct)``, and the target's (``target``: the tumour, or all
   tissue) ``target_plasma_ml_min = (1 − Hct) ∫_target F dV`` and ``target_blood_ml_min``;
+  for a drug carried by red cells too (``[drug] blood_to_plasma`` ``R_b`` given), Collins'
+  flow is ``R_b`` times the blood flow: ``blood_to_plasma``, ``catheter_effective_ml_min``,
+  ``target_effective_ml_min`` (docs/model.md §6.1);
 - ``regional_advantage_by_class.<class>``: ``R_Ω`` over each class;
 - ``regional_advantage_territory``: ``inside`` / ``outside``, ``R_Ω`` over the tissue voxels
   whose catheter share of the plasma ``θ`` (``territory`` in ``fields.npz``) is
@@ -47,7 +50,8 @@ def regional_metrics(domain, steady, result) -> dict:
             "catheter_blood_ml_min": result.catheter_plasma_flow / plasma_fraction * M3_S_TO_ML_MIN,
             "target": target or "all tissue",
             "target_plasma_ml_min": plasma_fraction * target_blood * M3_S_TO_ML_MIN,
-            "target_blood_ml_min": target_blood * M3_S_TO_ML_MIN},
+            "target_blood_ml_min": target_blood * M3_S_TO_ML_MIN,
+            **_effective_flows(result, target_blood)},
         "regional_advantage_by_class": {
             c: _advantage(ia_class[c], ia, iv_class[c], iv) for c in means.names},
     }
@@ -64,6 +68,17 @@ def regional_metrics(domain, steady, result) -> dict:
                 be.sum(xp.where(region, iv.auc, 0.0)) / count, iv)
         metrics["regional_advantage_territory"] = territory
     return metrics
+
+
+def _effective_flows(result, target_blood: float) -> dict:
+    """For a drug in red cells (``R_b`` given): ``R_b`` and the flows that carry it,
+    ``catheter_effective_ml_min = R_b Q_cath,b`` and ``target_effective_ml_min``."""
+    r_b = result.drug.blood_to_plasma
+    if r_b is None:
+        return {}
+    return {"blood_to_plasma": r_b,
+            "catheter_effective_ml_min": result.catheter_effective_flow * M3_S_TO_ML_MIN,
+            "target_effective_ml_min": r_b * target_blood * M3_S_TO_ML_MIN}
 
 
 def _advantage(ia_auc: float, ia, iv_auc: float, iv) -> float | None:

@@ -4,12 +4,15 @@ Per voxel, with the plasma concentration ``c_p`` constant over a step ``Δt``:
 
     dm/dt = s − a m − U,        dc/dt = U − k_c c,
     s = (F_p E + (1 − σ_f) J_v⁺) c_p,
-    a = (F_p E + (1 − σ_f) J_v⁻ + ℓ) / v_e + k_e,
+    a = (F_p E + (1 − σ_f) J_v⁻ + ℓ) / v_e + k_e + CL_int,
 
-``m = v_e c_e``, ``c = c_c``; ``F_p = (1 − Hct) F``; Renkin–Crone ``E = 1 − exp(−PS/F_p)``,
+``m = v_e c_e``, ``c = c_c``; ``F_p = R_b F`` the drug-carrying flow (``(1 − Hct) F`` for a
+plasma-only drug; docs/model.md §6.1); Renkin–Crone ``E = 1 − exp(−PS/F_p)``,
 ``PS = P · S/V``; ``J_v`` filtration per volume (``J_v⁺`` brings plasma drug in by solvent
 drag, ``J_v⁻`` reabsorption takes ``c_e`` out); ``ℓ = max(L_pLS_L/V (p_i − p_L), 0)`` lymph
-flow; ``k_e``, ``k_c`` local elimination; ``U`` cell uptake (``uptake``). Reverse exchange
+flow; ``k_e``, ``k_c`` local elimination; ``CL_int`` first-order metabolism per voxel (and
+saturable metabolism ``R̄``, held at its implicit step mean like ``Ū``; ``metabolism``), counted
+apart as ``metabolised``; ``U`` cell uptake (``uptake``). Reverse exchange
 (``c_e > c_p``) follows from the same formula — nothing is clipped.
 
 With ``U`` held at its step mean ``Ū`` (found implicitly, so fast uptake is fed by the
@@ -39,10 +42,13 @@ class ExchangeCoefficients:
     lymph: object           # ℓ [1/s]
     elimination: object     # k_e [1/s]
     inverse_ve: object      # 1/v_e (0 outside)
+    metabolism: object = 0.0   # CL_int [1/s] (first-order metabolism, per voxel)
+    saturable: object = None   # metabolism.SaturableMetabolism (Michaelis–Menten) or None
 
     @classmethod
     def build(cls, xp, plasma_perfusion, permeability_surface, filtration, lymph_flow,
-              solvent_drag_reflection, elimination_rate, inverse_ve):
+              solvent_drag_reflection, elimination_rate, inverse_ve, metabolism=0.0,
+              saturable=None):
         safe = xp.where(plasma_perfusion > 0, plasma_perfusion, 1)
         extraction = xp.where(plasma_perfusion > 0, -xp.expm1(-permeability_surface / safe), 0)
         transmission = 1 - solvent_drag_reflection
@@ -51,16 +57,20 @@ class ExchangeCoefficients:
                    drag_in=transmission * xp.maximum(filtration, 0),
                    drag_out=transmission * xp.maximum(-filtration, 0),
                    lymph=xp.maximum(lymph_flow, 0),
-                   elimination=xp.where(inside, elimination_rate, 0), inverse_ve=inverse_ve)
+                   elimination=xp.where(inside, elimination_rate, 0), inverse_ve=inverse_ve,
+                   metabolism=xp.where(inside, metabolism, 0), saturable=saturable)
 
 
     def astype(self, dtype) -> "ExchangeCoefficients":
         """Every coefficient as a full array of the working dtype (what the kernel expects)."""
         shape = self.inverse_ve.shape
         xp = array_module(self.inverse_ve)
-        return ExchangeCoefficients(**{
+        saturable = (None if self.saturable is None
+                     else self.saturable.astype(xp, shape, dtype))
+        return ExchangeCoefficients(saturable=saturable, **{
             name: xp.ascontiguousarray(xp.broadcast_to(getattr(self, name), shape), dtype=dtype)
-            for name in ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")})
+            for name in ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve",
+                         "metabolism")})
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,15 @@ class PointwiseAmounts:
     from_plasma: object    # plasma → tissue (exchange + solvent drag in − reabsorption)
     lymph: object          # tissue → lymph → body
     eliminated: object     # lost by local elimination (free and cell-bound)
+    metabolised: object = 0.0   # lost by metabolism of free drug
 
 
 def pointwise_step(k: ExchangeCoefficients, uptake, m, c, plasma_concentration, dt: float):
     """Advance (m, c) over ``dt``; return (m, c, PointwiseAmounts) (``ops.pointwise``)."""
-    m, c, from_plasma, lymph, eliminated = pointwise.step(k, uptake, m, c, plasma_concentration, dt)
-    return m, c, PointwiseAmounts(from_plasma=from_plasma, lymph=lymph, eliminated=eliminated)
+    m, c, from_plasma, lymph, eliminated, metabolised = pointwise.step(
+        k, uptake, m, c, plasma_concentration, dt)
+    return m, c, PointwiseAmounts(from_plasma=from_plasma, lymph=lymph, eliminated=eliminated,
+                                  metabolised=metabolised)
 
 
 class TissuePointwise:
@@ -86,13 +99,17 @@ class TissuePointwise:
     (``index``, flat) are gathered into 1-D arrays. The per-voxel constants and, for each
     distinct Δt, the φ-functions of ``−aΔt`` are computed once. Every array operation is
     the reference's (``ops.pointwise.step_reference``), in its order, so the new ``m, c``
-    and the amounts are the same bits on the gathered voxels.
+    and the amounts are the same bits on the gathered voxels. Saturable metabolism has no fast
+    path (``problem.build_problem`` uses the reference then).
     """
 
     def __init__(self, k: ExchangeCoefficients, uptake):
+        if k.saturable is not None:
+            raise ValueError("TissuePointwise: saturable metabolism runs on the reference step")
         shape = k.inverse_ve.shape
         flat = lambda a: np.broadcast_to(np.asarray(a), shape).ravel()  # noqa: E731
-        names = ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")
+        names = ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve",
+                 "metabolism")
         live = np.zeros(shape, dtype=bool).ravel()
         for name in names:
             live |= flat(getattr(k, name)) != 0
@@ -103,10 +120,12 @@ class TissuePointwise:
         self.index = np.concatenate([np.flatnonzero(live & active), np.flatnonzero(live & ~active)])
         self.uptake_cells = int(np.count_nonzero(live & active))
         pick = lambda a: flat(a)[self.index]  # noqa: E731
-        clearance, drag_in, drag_out, lymph, elimination, inverse_ve = (
+        clearance, drag_in, drag_out, lymph, elimination, inverse_ve, metabolism = (
             pick(getattr(k, name)) for name in names)
         self.inflow = clearance + drag_in
-        self.loss = (clearance + drag_out + lymph) * inverse_ve + elimination   # a
+        self.loss = (clearance + drag_out + lymph) * inverse_ve + elimination + metabolism  # a
+        self.metabolism = metabolism
+        self.metabolises = bool(np.any(metabolism != 0))
         self.returned = clearance + drag_out
         self.lymph, self.elimination, self.inverse_ve = lymph, elimination, inverse_ve
         self.dtype = inverse_ve.dtype
@@ -139,7 +158,7 @@ class TissuePointwise:
 
     def step(self, m, c, plasma, dt: float, out):
         """Write ``m, c`` after ``dt`` into ``out`` (two other full, contiguous arrays); return
-        the amounts moved (from plasma, to lymph, eliminated) as float64 sums over the voxels
+        the amounts moved (from plasma, to lymph, eliminated, metabolised) as float64 sums over the voxels
         [kg/m³ · voxels]. The 1-D temporaries live in buffers allocated once (a fresh array
         of this size costs more in page faults than the arithmetic on it); ``take`` into them
         with ``mode="clip"`` (the indices are valid), which NumPy does not buffer."""
@@ -178,6 +197,7 @@ class TissuePointwise:
             eliminated = _total(self.elimination * free_integral + k_c * work)
         else:
             eliminated = _total(self.elimination * free_integral) if self.eliminates else 0.0
+        metabolised = _total(self.metabolism * free_integral) if self.metabolises else 0.0
         m_new, c_new = out
         np.copyto(m_new, m)
         np.copyto(c_new, c)
@@ -192,7 +212,7 @@ class TissuePointwise:
         np.multiply(self.returned, mean_ce, out=m_lin)
         source -= m_lin
         np.multiply(self.lymph, mean_ce, out=m_lin)
-        return _total(source), _total(m_lin), eliminated
+        return _total(source), _total(m_lin), eliminated, metabolised
 
     def _mean_uptake(self, m_lin, beta, c_lin, delta, newton):
         """Ū per gathered voxel (zero where inactive)."""

@@ -1,6 +1,8 @@
 """Observers of the drug loop: exposure maps, the time series, field snapshots.
 
-Total tissue concentration ``C_t = v_p c_p + m + c`` (docs/model.md §6.3). Within a step ``c_p``
+Total tissue concentration ``C_t = v_p c_p + m + c`` (docs/model.md §6.3; ``v_p`` stands for
+the vascular drug per unit ``c_p``, ``problem.vascular_drug_fraction = v_b R_b``, which is
+``v_p`` for plasma-only drugs). Within a step ``c_p``
 is constant and ``m, c`` are taken as linear, so the AUC is accumulated by the trapezoid
 rule from ``C_t(t₀⁺)`` and ``C_t(t₁⁻)`` (both with the step's infusion rate); ``Cmax`` is the
 largest of those; the systemic AUC uses the exact ``∫c_sys dt`` of the body update.
@@ -69,7 +71,8 @@ class ClassMeans:
 
 
 class Exposure:
-    """AUC and Cmax maps, class curves, time above threshold, dose in the target.
+    """AUC and Cmax maps, class curves, time above threshold, dose in the target, and the
+    AUC of the class means of the bound/intracellular pool ``c_c`` (``auc_bound_class``).
 
     Outside the tissue ``C_t`` is zero (no plasma, no drug), so the maps are kept on the
     tissue voxels (``means.gather``) and given out as full arrays (``auc``, ``cmax``).
@@ -92,6 +95,8 @@ class Exposure:
         self.target_amount_peak = 0.0
         self.target_amount_final = 0.0
         self.systemic_peak = 0.0
+        self.auc_bound_class = {c: 0.0 for c in self.means.names}     # ∫ class mean of c_c dt
+        self.bound_previous_class = {c: 0.0 for c in self.means.names}
 
     @property
     def auc(self):
@@ -124,13 +129,17 @@ class Exposure:
     def __call__(self, view) -> None:
         xp = self.xp
         dt = view.t1 - view.t0
-        v_p = self.means.gather_fixed(view.problem.plasma_fraction)
+        v_p = self.means.gather_fixed(view.problem.vascular_drug_fraction)
         start, tissue, end, work = self._buffers(view, v_p)
         self.means.gather_into(view.plasma_start, start)
         start *= v_p
         start += self._previous                        # C_t(t₀⁺)
         self.means.gather_into(view.free, tissue)
         self.means.gather_into(view.bound, work)
+        bound = self.means.of_gathered(work)           # c_c, linear over the step
+        for c in self.means.names:
+            self.auc_bound_class[c] += 0.5 * dt * (self.bound_previous_class[c] + bound[c])
+        self.bound_previous_class = bound
         tissue += work                                 # m + c
         self.means.gather_into(view.plasma_end, end)
         end *= v_p
@@ -186,7 +195,7 @@ class TimeSeries:
 
     def __call__(self, view) -> None:
         body, budget = view.body, view.budget
-        v_p = view.problem.plasma_fraction
+        v_p = view.problem.vascular_drug_fraction
         backend = self.means.backend
         row = {"time_s": view.t1, "c_sys": view.systemic,
                "c_peripheral": body.peripheral / self.pk.peripheral_volume}
@@ -212,8 +221,30 @@ class TimeSeries:
             "plasma_to_tissue_kg": budget.from_plasma, "lymph_kg": budget.to_lymph,
             "surface_outflow_kg": budget.through_surface,
             "mass_balance_error": budget.error(view.tissue_amount, body),
+            "metabolised_kg": budget.metabolised,
         })
+        row.update(self._outflow(view, budget))
         self.rows.append(row)
+
+    def _outflow(self, view, budget) -> dict:
+        """The organ's venous outflow over the step (docs/model.md §6.6, §10).
+
+        Drug enters with the blood at ``M_in = Q_eff c_sys(t₀) + I_cath`` (exactly the
+        ``∫F_eff c_p dV`` of the pointwise step) and leaves by the veins at ``M_ven = M_in −
+        Δ(plasma_to_tissue)/Δt``; ``c_inflow = M_in/Q_eff`` and ``c_venous_outflow = M_ven/Q_eff``
+        (flow-weighted plasma concentrations), ``extraction = 1 − M_ven/M_in`` (NaN while
+        nothing flows in); lymph and surface outflow count as extracted here.
+        ``c_sys(t₀)`` and the cumulative terms at ``t₀`` are the previous row's (zero at t = 0).
+        """
+        last = self.rows[-1] if self.rows else {}
+        dt = view.t1 - view.t0
+        flow = getattr(view.problem, "effective_flow", view.problem.plasma_flow)
+        inflow = (flow * last.get("c_sys", 0.0)
+                  + (budget.infused_ia - last.get("infused_ia_kg", 0.0)) / dt)
+        venous = inflow - (budget.from_plasma - last.get("plasma_to_tissue_kg", 0.0)) / dt
+        return {"c_inflow": inflow / flow if flow > 0 else float("nan"),
+                "c_venous_outflow": venous / flow if flow > 0 else float("nan"),
+                "extraction": 1 - venous / inflow if inflow > 0 else float("nan")}
 
 
 class Snapshots:
@@ -229,7 +260,7 @@ class Snapshots:
             return
         host = self.domain.backend.to_host
         inverse_ve = view.problem.exchange.inverse_ve
-        v_p = view.problem.plasma_fraction
+        v_p = view.problem.vascular_drug_fraction
         arrays = {"c_e": view.free * inverse_ve, "c_c": view.bound,
                   "c_t": v_p * view.plasma_end + view.free + view.bound}
         self.taken.append((view.t1, {k: host(v).astype(np.float32) for k, v in arrays.items()}))

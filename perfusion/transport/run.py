@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from ..case.protocol import output_times
 from .body.schedule import Schedule, time_grid
 from .observers import Exposure, Snapshots, TimeSeries
-from .parameters import DrugParameters, resolve_drug, resolve_systemic
+from .metabolism import class_metabolism, organ_clearance
+from .parameters import (DrugParameters, _library_entry, resolve_drug, resolve_systemic,
+                         split_clearance)
 from .problem import build_problem
 from .simulation import simulate
 
@@ -45,7 +47,8 @@ class RouteResult:
 class DrugResult:
     """Both routes, with the flows the intra-arterial dose entered by.
 
-    ``catheter_plasma_flow`` is ``Q_cath`` [m³/s] of ``c_cath = c_sys + I_ia/Q_cath`` before
+    ``catheter_plasma_flow`` is ``Q_cath`` [m³/s] (plasma; ``c_cath = c_sys + I_ia/Q_cath,eff``
+    with ``Q_cath,eff = R_b Q_cath/(1 − Hct)``, ``catheter_effective_flow``) before
     any embolisation; ``embolized`` the re-solved :class:`SteadyState` after it (or None).
     """
 
@@ -58,12 +61,15 @@ class DrugResult:
     step: dict
     catheter_plasma_flow: float
     embolized: object | None
+    catheter_effective_flow: float = 0.0   # R_b Q_cath,blood (= Q_cath for plasma-only drugs)
+    clearance: dict | None = None   # CL_TB, CL_organ, CL_rest (parameters.split_clearance)
 
 
 def choose_step(case, problem, pk) -> tuple[float, str]:
     """The largest step and why."""
     step, reason = case.simulation.max_step, "simulation.max_step (exchange/infusion resolution)"
-    coupling = COUPLING_FRACTION * pk.central_volume / max(problem.plasma_flow, 1e-300)
+    # Q_eff = R_b Q_blood couples tissue and body (the plasma flow Q_p for plasma-only drugs)
+    coupling = COUPLING_FRACTION * pk.central_volume / max(problem.effective_flow, 1e-300)
     if coupling < step:
         step, reason = coupling, "0.1 V_1/Q_p (body–tissue coupling)"
     return step, reason
@@ -72,15 +78,22 @@ def choose_step(case, problem, pk) -> tuple[float, str]:
 def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     """Run the case's drug protocol (and its IV comparator) on ``steady``."""
     drug = resolve_drug(case)
-    pk, pk_sources = resolve_systemic(case)
-    problem = build_problem(domain, steady, drug, steady.hematocrit)
+    metabolism = class_metabolism(case, domain, drug, steady.hematocrit,
+                                  _library_entry(case.drug.name))
+    drug.sources.update({f"metabolism.{c}": m.source for c, m in metabolism.items()})
+    problem = build_problem(domain, steady, drug, steady.hematocrit, metabolism)
+    # the organ's own clearance before any embolisation (docs/model.md §7)
+    clearance = split_clearance(case, organ_clearance(problem, domain.voxel_volume,
+                                                      domain.backend))
+    pk, pk_sources = resolve_systemic(case, clearance)
     events, breaks, occluded = {}, [], None
     if case.embolization is not None:
         from ..steady.embolization import embolized_steady
 
         log.info("solving the embolised perfusion")
         occluded = embolized_steady(case, domain, steady)
-        events[case.embolization.time] = build_problem(domain, occluded, drug, steady.hematocrit)
+        events[case.embolization.time] = build_problem(domain, occluded, drug, steady.hematocrit,
+                                                       metabolism)
         breaks.append(case.embolization.time)
     schedule = Schedule.from_case(case.infusion)
     duration = case.simulation.duration
@@ -102,7 +115,9 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
                                  events, None, "intravenous", checkpoint)
     return DrugResult(drug=drug, pk=pk, pk_sources=pk_sources, schedule=schedule,
                       arterial=arterial, intravenous=intravenous, step=step,
-                      catheter_plasma_flow=problem.catheter_plasma_flow, embolized=occluded)
+                      catheter_plasma_flow=problem.catheter_plasma_flow, embolized=occluded,
+                      catheter_effective_flow=problem.catheter_effective_flow,
+                      clearance=clearance)
 
 
 def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route,

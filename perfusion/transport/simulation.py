@@ -9,7 +9,7 @@ infusion rates are constant within it; ``c_sys`` is taken at ``t₀``):
 3. the body — exact, fed by IV infusion and the tissue's net return (``pk``).
 
 Lie splitting, first order in Δt; every sub-step moves mass between named terms only, so
-``infused = tissue + body + eliminated`` holds to round-off (docs/model.md §6.6).
+``infused = tissue + body + eliminated + metabolised`` holds to round-off (docs/model.md §6.6).
 Observers receive every step (time series, exposure, outputs); physics never touches files.
 A ``checkpoint`` callback receives the :class:`LoopState` after the observers, and a run
 restarted from a saved ``start`` state takes exactly the steps the uninterrupted run would
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..library.units import KG_M3_TO_UG_ML
 from .body.pk import BodyState, advance_body
-from .body.schedule import IA, IV
+from .body.schedule import IV
 from .exchange import pointwise_step
 
 log = logging.getLogger(__name__)
@@ -32,17 +32,19 @@ log = logging.getLogger(__name__)
 class Budget:
     """Cumulative amounts [kg] since t = 0."""
 
-    infused_ia: float = 0.0
+    infused_ia: float = 0.0    # through the catheter (intra-arterial or portal-venous)
     infused_iv: float = 0.0
     tissue_eliminated: float = 0.0
     to_lymph: float = 0.0
     through_surface: float = 0.0
     from_plasma: float = 0.0
+    metabolised: float = 0.0   # by organ metabolism of free drug (docs/model.md §6.5)
 
     def error(self, tissue: float, body: BodyState) -> float:
-        """|infused − tissue − body − eliminated| / infused (0 before any infusion)."""
+        """|infused − tissue − body − eliminated − metabolised| / infused (0 before any infusion)."""
         infused = self.infused_ia + self.infused_iv
-        balance = infused - tissue - body.total - body.eliminated - self.tissue_eliminated
+        balance = (infused - tissue - body.total - body.eliminated - self.tissue_eliminated
+                   - self.metabolised)
         return abs(balance) / infused if infused > 0 else abs(balance)
 
 
@@ -109,18 +111,21 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
             applied += 1
             log.info("t = %.1f min: perfusion changed (embolisation)", t0 / 60)
         dt = t1 - t0
-        rate_ia, rate_iv = schedule.mean_rate(IA, t0, t1), schedule.mean_rate(IV, t0, t1)
+        # through the catheter: intra-arterial or portal-venous (docs/model.md §8.2)
+        rate_ia, rate_iv = schedule.catheter_rate(t0, t1), schedule.mean_rate(IV, t0, t1)
         systemic = body.concentration(pk)
         if plasma_key != (id(problem), systemic, rate_ia):   # else: the last step's plasma_end
             plasma = problem.plasma_concentration(xp, systemic, rate_ia)
         free, bound, amounts = advance_tissue(problem, free, bound, plasma, dt)
-        from_plasma, lymph, eliminated, through = (amount * volume for amount in amounts)
+        from_plasma, lymph, eliminated, metabolised, through = (amount * volume
+                                                                for amount in amounts)
         budget.infused_ia += rate_ia * dt
         budget.infused_iv += rate_iv * dt
         budget.from_plasma += from_plasma
         budget.to_lymph += lymph
         budget.through_surface += through
         budget.tissue_eliminated += eliminated
+        budget.metabolised += metabolised
         net_return = rate_ia + rate_iv + (lymph + through - from_plasma) / dt
         body, systemic_integral = advance_body(pk, body, dt, net_return)
         plasma_key = (id(problem), body.concentration(pk), rate_ia)
@@ -144,7 +149,7 @@ def simulate(domain, problem, schedule, pk, step_ends, observers=(), events=None
 
 class _TissueAdvance:
     """Steps 1 and 2: new (free, bound) and the amounts moved, summed over the voxels
-    [kg/m³ · voxels]: from plasma, to lymph, eliminated, out through the surface.
+    [kg/m³ · voxels]: from plasma, to lymph, eliminated, metabolised, out through the surface.
 
     On the NumPy fast paths (``problem.fast_pointwise``) the new state is written into two
     pairs of buffers used in turn, so that no step allocates (and page-faults in) full
@@ -161,7 +166,8 @@ class _TissueAdvance:
         if problem.fast_pointwise is None:
             free, bound, moved = pointwise_step(problem.exchange, problem.uptake, free, bound,
                                                 plasma, dt)
-            moved = (be.sum(moved.from_plasma), be.sum(moved.lymph), be.sum(moved.eliminated))
+            moved = (be.sum(moved.from_plasma), be.sum(moved.lymph), be.sum(moved.eliminated),
+                     be.sum(moved.metabolised))
             self.spare, self.owned = None, False
         else:
             out = self.spare or (be.xp.empty(free.shape, free.dtype),

@@ -17,6 +17,11 @@ follows the dominant branches). Terminal ``t`` then carries ``I d_t / Q_t``: its
 the territory solve is weighted by ``a_t = d_t Q_{s_c} / Q_t`` (``Σ Q_t a_t = Q_{s_c}``, so
 the drug flux and the territory's flow-weighted mean are unchanged).
 
+Point inlets (``inlets = [...]``) split the same way, in one level: catheterised inlet ``t``
+of flow ``Q_t`` gets ``d_t = Q_t^σ / Σ_k Q_k^σ`` of the drug and the source weight
+``a_t = d_t Q_cath / Q_t`` with ``Q_cath = Σ_k Q_k`` (:func:`point_inlet_split`); with
+``σ = 1`` every weight is 1 and nothing changes (the weights are then left out).
+
 Transit. Plug flow from the catheter tip to the end of segment ``s`` takes
 ``τ_s = Σ_{path} π r² L / Q`` — well under a second in arteries of a few mm, far below
 the drug step (≥ seconds) and the infusion times (minutes): it is reported
@@ -54,7 +59,9 @@ class CatheterPlacement:
 
     def summary(self) -> dict:
         if self.segment is None:
-            return {"supply": self.supply, "inlets": list(self.inlets)}
+            streaming = {} if self.weights is None else {
+                "streaming_exponent": self.streaming_exponent, "inlet_weights": dict(self.weights)}
+            return {"supply": self.supply, "inlets": list(self.inlets), **streaming}
         reached = self.transit[np.isfinite(self.transit)]
         return {"supply": self.supply, "segment": self.segment, "terminals": len(self.inlets),
                 "vessel_flow_ml_min": self.flow * M3_S_TO_ML_MIN, "class_inflow_share": self.class_share,
@@ -76,7 +83,12 @@ def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
         return None
     supply = supplies[spec.supply]
     if supply.feed is None:
-        return CatheterPlacement(spec.supply, tuple(spec.inlets))
+        weights = None
+        if spec.streaming_exponent != 1.0:
+            flows = {inlet.name: inlet.flow for inlet in supply.inlets if inlet.name in spec.inlets}
+            weights = point_inlet_split(flows, spec.streaming_exponent)
+        return CatheterPlacement(spec.supply, tuple(spec.inlets), weights=weights,
+                                 streaming_exponent=spec.streaming_exponent)
     tree, flow = supply.feed.tree, supply.tree_flow
     class_inflow = {c: _class_inflow(supply, domain, c) for c in domain.present_classes}
     if spec.vessel is not None:
@@ -103,6 +115,18 @@ def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
                                   segment, class_share=share,
                                   streaming_exponent=spec.streaming_exponent)
     return placement.with_flows(tree, flow.segment_flow)
+
+
+def point_inlet_split(flows: dict[str, float], exponent: float) -> dict[str, float]:
+    """``{inlet: a_t}`` of catheterised point inlets of flows ``Q_t``: the drug divides as
+    ``d_t = Q_t^σ / Σ Q_k^σ``, and ``a_t = d_t Σ Q_k / Q_t`` (so ``Σ Q_t a_t = Σ Q_k``)."""
+    flow = {name: max(q, 0.0) for name, q in flows.items()}
+    powered = {name: q ** exponent for name, q in flow.items()}
+    total, catheter_flow = sum(powered.values()), sum(flow.values())
+    if total <= 0:
+        return {name: 1.0 for name in flow}
+    return {name: powered[name] / total * catheter_flow / max(flow[name], 1e-300)
+            for name in flow}
 
 
 def drug_split(tree, segment_flow, segment: int, exponent: float):

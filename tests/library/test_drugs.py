@@ -11,7 +11,7 @@ from perfusion.library.drugs import ALIASES, DRUGS, Drug, Sourced, get_drug
 
 LITRE, ML_PER_MIN = 1.0e-3, 1.0e-6 / 60.0
 EXPECTED = {"doxorubicin", "cisplatin", "5-fluorouracil", "floxuridine", "melphalan",
-            "carboplatin", "tracer"}
+            "carboplatin", "tracer", "oxaliplatin"}
 UPTAKE_FIELDS = {"linear": ("uptake_rate", "release_rate"),
                  "saturable": ("max_uptake_rate", "extracellular_affinity",
                                "intracellular_affinity")}
@@ -29,12 +29,25 @@ RANGES = {
     "max_uptake_rate": (1e-8, 1e-2),
     "extracellular_affinity": (1e-6, 1.0),
     "intracellular_affinity": (1e-5, 1.0),
-    "clearance": (1.0 * ML_PER_MIN, 10.0 * LITRE / 60.0),
+    # floxuridine's published total-body (plasma) clearance is 25 L/min
+    "clearance": (1.0 * ML_PER_MIN, 30.0 * LITRE / 60.0),
     "central_volume": (1.0 * LITRE, 3000.0 * LITRE),
     "peripheral_volume": (1.0 * LITRE, 3000.0 * LITRE),
-    "k12": (1e-7, 1.0),
+    # floxuridine's fast-exchange split of V = 361 L from a 3 L plasma gives k12 ≈ 1.4 1/s
+    # (the body is integrated exactly, so a fast rate costs nothing)
+    "k12": (1e-7, 3.0),
     "k21": (1e-7, 1.0),
+    # regional pharmacology (drug_regional): R_b, f_u, E in their physical ranges; the
+    # perfusion of E 10–300 mL/min/100 mL; 5-FU's V_max and K_m
+    "blood_to_plasma": (0.5, 3.0),
+    "unbound_fraction": (0.0, 1.0),
+    "hepatic_extraction": (0.0, 1.0),
+    "hepatic_extraction_perfusion": (10.0 / 6000, 300.0 / 6000),
+    "metabolism_max_rate": (1e-7, 1e-2),
+    "metabolism_affinity": (1e-6, 1.0),
 }
+REGIONAL_FIELDS = ("blood_to_plasma", "unbound_fraction", "hepatic_extraction",
+                   "hepatic_extraction_perfusion", "metabolism_max_rate", "metabolism_affinity")
 
 drugs = pytest.mark.parametrize("drug", list(DRUGS.values()), ids=list(DRUGS))
 
@@ -52,7 +65,8 @@ def test_library_holds_the_expected_drugs():
 @drugs
 def test_every_value_is_finite_sourced_and_in_range(drug):
     values = _sourced_fields(drug)
-    required = set(RANGES) - ALL_UPTAKE_FIELDS | set(UPTAKE_FIELDS.get(drug.uptake, ()))
+    required = (set(RANGES) - ALL_UPTAKE_FIELDS - set(REGIONAL_FIELDS)
+                | set(UPTAKE_FIELDS.get(drug.uptake, ())))
     assert required <= set(values), required - set(values)
     for name, item in values.items():
         assert math.isfinite(item.value), name
@@ -98,9 +112,13 @@ PUBLISHED_PK = {
     # split lengthens it by up to ~10 %: 15 %.
     "5-fluorouracil": dict(clearance=_about(48.0 * M2 * LITRE / HOUR, 0.01),
                            vss=_about(17.3 * M2 * LITRE, 0.01), t_beta=_about(15 * MIN, 0.15)),
-    # FUDR: t½ ≈ 10 min (Intera Oncology HAI page); CL and V are not published (V assumed).
-    # ≈ and the split's ≤ ~10 %: 10 %.
-    "floxuridine": dict(t_beta=_about(10 * MIN, 0.10)),
+    # FUDR: total-body CL 25 L/min (Ensminger 1978 as tabulated by Ensminger & Gyves 1983 /
+    # Collins 1984), t½ ≈ 10 min (Intera Oncology HAI page). ≈ and the split's ≤ ~10 %: 10 %.
+    "floxuridine": dict(clearance=_about(25 * L_PER_MIN, 1e-9), t_beta=_about(10 * MIN, 0.10)),
+    # oxaliplatin (Ehrsson et al. 2002 Med Oncol 19:261, intact drug): CL 32.1 ± 4.2 L/h/m²,
+    # V_ss 0.26 ± 0.06 L/kg, t½ 14.1 min (range 10.2–24.5).
+    "oxaliplatin": dict(clearance=_about(32.1 * M2 * LITRE / HOUR, 1e-9),
+                        vss=_about(0.26 * 70 * LITRE, 1e-9), t_beta=(10.2 * MIN, 24.5 * MIN)),
     # carboplatin: Calvert CL = GFR + 25 mL/min (GFR 100 assumed), V 16 L (label). The label's
     # t½β (2.6–5.9 h) is for lower GFR, so the terminal t½ is checked against the
     # one-compartment decay of those CL and V, ln2·16 L/125 mL/min = 88.7 min, 10 % (split).
@@ -230,3 +248,39 @@ def test_unknown_drug_far_from_every_name_still_lists_them_all():
         get_drug("aspirin")
     assert "did you mean" not in str(error.value)
     assert all(name in str(error.value) for name in EXPECTED)
+
+
+SYMBOLS = {"blood_to_plasma": "R_b", "unbound_fraction": "f_u", "hepatic_extraction": "E"}
+
+
+@drugs
+def test_regional_fields_are_given_or_explained(drug):
+    """R_b, f_u and E are each a sourced value or None with "<symbol> not given: why" in notes;
+    E comes with the perfusion it holds at, and V_max with K_m."""
+    for name, symbol in SYMBOLS.items():
+        item = getattr(drug, name)
+        if item is None:
+            assert f"{symbol} not given: " in drug.notes, (drug.name, name)
+        else:
+            assert isinstance(item, Sourced) and item.source.strip(), (drug.name, name)
+    assert (drug.hepatic_extraction is None) == (drug.hepatic_extraction_perfusion is None)
+    assert (drug.metabolism_max_rate is None) == (drug.metabolism_affinity is None)
+
+
+def test_published_hepatic_extractions():
+    """FUDR 0.94–0.99, 5-FU ≈ 0.5, doxorubicin 0.45–0.50 (Ensminger & Gyves 1983; Collins 1984)."""
+    assert 0.94 <= get_drug("FUDR").hepatic_extraction.value <= 0.99
+    assert get_drug("5-FU").hepatic_extraction.value == pytest.approx(0.5)
+    assert 0.45 <= get_drug("doxorubicin").hepatic_extraction.value <= 0.50
+
+
+def test_fluorouracil_saturable_metabolism_conversion():
+    """Robinson et al. 1988: V_max/Q 41.0 µM, K_m 8.4 µM; MW 130.08 g/mol, F = 1/60 1/s."""
+    fu = get_drug("5-FU")
+    assert fu.metabolism_affinity.value == pytest.approx(8.4e-6 * 130.08)        # kg/m³
+    assert fu.metabolism_max_rate.value == pytest.approx(41.0e-6 * 130.08 / 60)  # kg/(m³·s)
+
+
+def test_melphalan_unbound_fraction_from_clearances():
+    """f_u = CL_total / CL_unbound = 27.8 / 128 (Nath et al. 2010)."""
+    assert get_drug("melphalan").unbound_fraction.value == pytest.approx(27.8 / 128)

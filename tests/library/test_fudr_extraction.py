@@ -1,7 +1,8 @@
-"""Floxuridine's library k_e gives its published hepatic extraction in the model itself.
+"""Floxuridine's library hepatic extraction is what the model's liver extracts.
 
 The library states a first-pass hepatic extraction E = 0.95 for FUDR (0.94–0.99, Ensminger
-et al. 1978; docs/model.md §9.3) and derives the local elimination rate k_e from it. This test does
+et al. 1978; docs/model.md §9.3); a liver case turns it into the metabolism of normal
+liver (transport.metabolism) through the model's own exchange. This test does
 not reuse that derivation: it runs the model on a small, uniformly perfused box of library
 liver parenchyma (normal tissue at the library's 100 mL/min/100 mL, every other tissue value
 a library default) fed entirely by the catheter, infuses FUDR intra-arterially at a constant
@@ -10,7 +11,7 @@ over the last 10 minutes, when tissue is at steady state with respect to the slo
 systemic concentration:
 
     arterial inflow  = ∫ F_p c_p dV dt = I Δt + Q_p ∫ c_sys dt    (territory w = 1 everywhere)
-    E (eliminated)   = Δ eliminated_tissue / arterial inflow
+    E (metabolised)  = Δ metabolised / arterial inflow
     E (venous)       = 1 − (arterial inflow − Δ plasma_to_tissue + Δ lymph + Δ surface_outflow)
                            / arterial inflow
 
@@ -34,10 +35,11 @@ import pytest
 
 from perfusion import run_case
 from perfusion.case import case_from_dict
-from perfusion.library.drug_model import hepatic_elimination
-from perfusion.library.drugs import FUDR_EXTRACTION, get_drug
+from perfusion.library.drug_model import WellMixedLiver
+from perfusion.library.drugs import get_drug
 
 HEMATOCRIT = 0.45            # library default (BLOOD_DEFAULTS), not overridden by the case
+FUDR_EXTRACTION = get_drug("floxuridine").hepatic_extraction.value
 RATE = 1e-6 / 60.0           # 1 mg/min [kg/s]
 WINDOW = 600.0               # last 10 min [s]
 
@@ -50,6 +52,8 @@ def fudr_liver(tmp_path_factory):
     raw["tissue"] = {}        # library liver parenchyma: F, v_e, S/V, L_p, lymph, v_p defaults
     raw.pop("systemic")       # the library's FUDR body
     raw["drug"] = {"name": "floxuridine"}
+    raw["supplies"][0]["name"] = "hepatic_artery"  # a liver: the library metabolism applies
+    raw["catheter"]["supply"] = "hepatic_artery"
     raw["infusion"] = [{"route": "intra-arterial", "start": "0 min", "duration": "1 h",
                         "rate": "1 mg/min"}]
     raw["simulation"] = {"duration": "1 h", "output_every": "30 min", "max_step": "1 min"}
@@ -74,7 +78,7 @@ def _window_extraction(series, fields):
     assert delta["infused_ia_kg"] == pytest.approx(RATE * WINDOW, rel=1e-12)
     systemic = np.trapezoid(series["c_sys"][first:], t[first:])
     inflow = delta["infused_ia_kg"] + plasma_flow * systemic
-    eliminated = delta["eliminated_tissue_kg"] / inflow
+    eliminated = delta["metabolised_kg"] / inflow
     returned = (inflow - delta["plasma_to_tissue_kg"] + delta["lymph_kg"]
                 + delta["surface_outflow_kg"])
     return eliminated, 1 - returned / inflow
@@ -95,4 +99,4 @@ def test_unreachable_extraction_names_drug_and_needed_ps():
     """E_RC = 0.976 for FUDR's P in library liver: 0.99 cannot be reached by any k_e."""
     permeability = get_drug("floxuridine").permeability.value
     with pytest.raises(ValueError, match=r"floxuridine.*unreachable.*needs PS > 0\.04"):
-        hepatic_elimination(0.99, permeability, "floxuridine")
+        WellMixedLiver.of(permeability).elimination_for(0.99, "floxuridine")

@@ -1,6 +1,7 @@
 """kernels/pointwise.cu against perfusion.ops.pointwise (reference), CPU shim and GPU.
 
-Random heterogeneous coefficients (exchange, solvent drag both ways, lymph, elimination),
+Random heterogeneous coefficients (exchange, solvent drag both ways, lymph, elimination,
+first-order metabolism),
 inactive voxels, each uptake model; doxorubicin-like saturable parameters.
 """
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _problem(shape, dtype, kind, seed=0):
     inside = rng.random(shape) > 0.15
     coefficients = ExchangeCoefficients.build(
         np, field(0.02), field(0.05), (1e-5 * rng.standard_normal(shape)).astype(dtype),
-        field(1e-4), 0.3, field(1e-3), np.where(inside, 1 / v_e, 0).astype(dtype))
+        field(1e-4), 0.3, field(1e-3), np.where(inside, 1 / v_e, 0).astype(dtype),
+        metabolism=field(2e-3))
     model = UptakeModel(kind=kind, active=inside & (rng.random(shape) > 0.2), cell_elimination=1e-4,
                         extracellular_fraction=v_e, **PARAMETERS)
     return coefficients, model, field(1e-4), field(1e-3), field(2e-3)
@@ -35,7 +37,8 @@ def _problem(shape, dtype, kind, seed=0):
 def _wide(coefficients, model):
     widen = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
     k = ExchangeCoefficients(**{f: widen(getattr(coefficients, f)) for f in
-                                ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")})
+                                ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve",
+                                 "metabolism")})
     from dataclasses import replace
 
     return k, replace(model, extracellular_fraction=widen(model.extracellular_fraction))
@@ -44,11 +47,11 @@ def _wide(coefficients, model):
 @pytest.mark.parametrize("kind", ["none", "linear", "saturable"])
 def test_step_on_cpu_shim(shape, dtype, kind):
     k, model, m, c, plasma = _problem(shape, dtype, kind)
-    outputs = [np.empty_like(m) for _ in range(3)]
+    outputs = [np.empty_like(m) for _ in range(4)]
     got_m, got_c = m.copy(), c.copy()
     suffix = "f64" if dtype == np.float64 else "f32"
     run_cpu(FILE, f"pointwise_step_{suffix}", m.size, k.clearance, k.drag_in, k.drag_out, k.lymph,
-            k.elimination, k.inverse_ve, plasma, model.active.astype(np.uint8),
+            k.elimination, k.metabolism, k.inverse_ve, plasma, model.active.astype(np.uint8),
             model.extracellular_fraction, got_m, got_c, *outputs, 60.0, pointwise.KINDS[kind],
             *PARAMETERS.values(), model.cell_elimination,
             pointwise.newton_tolerance(dtype, PARAMETERS["max_rate"]), m.size)
@@ -56,20 +59,23 @@ def test_step_on_cpu_shim(shape, dtype, kind):
     expected = pointwise.step_reference(wide_k, wide_model, m.astype(np.float64),
                                         c.astype(np.float64), plasma.astype(np.float64), 60.0)
     tolerance = PRECISIONS[dtype] if kind != "saturable" else max(PRECISIONS[dtype], 1e-10)
-    for got, want in zip((got_m, got_c, *outputs), expected):
+    assert len(expected) == 6
+    for got, want in zip((got_m, got_c, *outputs), expected, strict=True):
         assert relative_error(got, want) <= tolerance
 
 
 def test_step_conserves_mass_on_cpu_shim(shape):
     k, model, m, c, plasma = _problem(shape, np.float64, "saturable", seed=5)
     m1, c1 = m.copy(), c.copy()
-    moved, lymph, eliminated = (np.empty_like(m) for _ in range(3))
+    moved, lymph, eliminated, metabolised = (np.empty_like(m) for _ in range(4))
     run_cpu(FILE, "pointwise_step_f64", m.size, k.clearance, k.drag_in, k.drag_out, k.lymph,
-            k.elimination, k.inverse_ve, plasma, model.active.astype(np.uint8),
-            model.extracellular_fraction, m1, c1, moved, lymph, eliminated, 600.0, 2,
+            k.elimination, k.metabolism, k.inverse_ve, plasma, model.active.astype(np.uint8),
+            model.extracellular_fraction, m1, c1, moved, lymph, eliminated, metabolised, 600.0, 2,
             *PARAMETERS.values(), model.cell_elimination, 1e-12 * PARAMETERS["max_rate"], m.size)
     change = (m1 + c1) - (m + c)
-    assert np.allclose(change, moved - lymph - eliminated, rtol=0, atol=1e-13 * np.abs(m + c).max())
+    assert metabolised.max() > 0
+    assert np.allclose(change, moved - lymph - eliminated - metabolised, rtol=0,
+                       atol=1e-13 * np.abs(m + c).max())
 
 
 @pytest.mark.gpu
@@ -81,7 +87,8 @@ def test_step_on_gpu(shape, dtype, kind):
     from dataclasses import replace
 
     on_device = ExchangeCoefficients(**{f: xp.asarray(getattr(k, f)) for f in
-                                        ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve")})
+                                        ("clearance", "drag_in", "drag_out", "lymph", "elimination", "inverse_ve",
+                                         "metabolism")})
     device_model = replace(model, active=xp.asarray(model.active),
                            extracellular_fraction=xp.asarray(model.extracellular_fraction))
     got = pointwise.step_kernel(on_device, device_model, xp.asarray(m), xp.asarray(c), xp.asarray(plasma), 60.0)

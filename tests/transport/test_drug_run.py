@@ -31,7 +31,8 @@ def test_mass_balance_every_step(hai):
     assert series["mass_balance_error"].max() < 1e-10
     infused = series["infused_ia_kg"] + series["infused_iv_kg"]
     held = (series["tissue_free_kg"] + series["tissue_bound_kg"] + series["body_central_kg"]
-            + series["body_peripheral_kg"] + series["eliminated_tissue_kg"] + series["eliminated_body_kg"])
+            + series["body_peripheral_kg"] + series["eliminated_tissue_kg"] + series["eliminated_body_kg"]
+            + series["metabolised_kg"])
     assert np.allclose(held, infused, rtol=0, atol=1e-10 * infused[-1])
     assert infused[-1] == pytest.approx(50e-6, rel=1e-12)
     assert hai.metrics["mass_balance_error"] < 1e-10

@@ -36,12 +36,6 @@ def _embolising(segments):
     return raw
 
 
-def _point_catheter_streaming():
-    raw = tree_case()
-    raw["catheter"] = {"supply": "portal_vein", "inlets": ["trunk"], "streaming_exponent": 2.0}
-    return raw
-
-
 def _inlets_and_tree():
     raw = tree_case()
     raw["supplies"][0]["inlets"] = [{"name": "a", "position": ["48 mm", "44 mm", "40 mm"],
@@ -52,8 +46,6 @@ def _inlets_and_tree():
 BAD = {
     "two catheter placements": (lambda: tree_case({"vessel": 3, "feeds": "tumor"}), "validate",
                                 ["catheter", "give exactly one of"]),
-    "streaming on point inlets": (_point_catheter_streaming, "validate",
-                                  ["catheter", "streaming_exponent applies to a catheter on a tree"]),
     "catheter feeds an unknown class": (lambda: tree_case({"feeds": "bone"}), "validate",
                                         ["catheter.feeds", "unknown class 'bone'"]),
     "generated tree without terminals": (lambda: _without(tree_case(), "terminals"), "validate",

@@ -4,6 +4,11 @@ A schedule is a list of windows ``(start, end, rate, route)`` with piecewise-con
 rates [kg/s]; cycles are expanded. The time grid places step ends exactly on every output
 time and every infusion start and stop, and splits the gaps into equal steps no longer
 than ``max_step``, so each step sees one constant infusion rate.
+
+Routes (docs/model.md §8.2): ``intra-arterial`` and ``portal-venous`` both enter through the
+catheter (on an arterial or a portal supply, checked when the case is loaded), so the drug
+loop takes their summed rate as the catheter's ``I`` (:meth:`Schedule.catheter_rate`);
+``intravenous`` enters the body.
 """
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-IA, IV = "intra-arterial", "intravenous"
+IA, PV, IV = "intra-arterial", "portal-venous", "intravenous"
+#: routes that infuse through the catheter (a case uses the one its catheter's supply allows)
+CATHETER_ROUTES = (IA, PV)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class Schedule:
         overlap = sum(w.rate * max(0.0, min(w.end, t1) - max(w.start, t0))
                       for w in self.windows if w.route == route)
         return overlap / (t1 - t0)
+
+    def catheter_rate(self, t0: float, t1: float) -> float:
+        """Mean rate through the catheter (intra-arterial or portal-venous) over ``[t0, t1]``."""
+        return sum(self.mean_rate(route, t0, t1) for route in CATHETER_ROUTES)
 
     def dose(self, route: str | None = None) -> float:
         """Total mass infused [kg] (by one route, or all)."""
