@@ -50,28 +50,33 @@ FU_PARAMS = ("5-fluorouracil: library (CL_TB from Clin Cancer Res, 115 patients;
              "§9.1), not the dogs' measured flows")
 DOX_PARAMS = ("doxorubicin: library (saturable uptake El-Kareh & Secomb 2000; PK US label); "
               "human liver phantom (a 25–35 kg pig's liver is smaller)")
-#: the 3H label measured 2–5 min after the bolus is drug taken up and retained; the model has
-#: no trapped pool, so the retained amount is represented by the AUC of C_t over 0–5 min
+#: the 3H label measured 2–5 min after the bolus is drug taken up and retained (FUDR and its
+#: metabolites); the model traps FUDR only in its cell pool and not the liver's metabolites, so
+#: the retained amount is represented by the AUC of C_t over 0–5 min
 TL_QUANTITY = "AUC of C_t over 0–5 min, tumour / normal (stands in for the retained label)"
 ROWS = [
     Row("bading-liver-E", "FdUrd single-pass extraction, normal liver, HA bolus of [18F]FdUrd; "
         "5 patients", BADING, 0.87, 0.75, 0.91, "range of the 5 patients (mean 0.87 ± 0.03)",
         "fudr_hepatic_artery_bolus", "organ extraction over the 1-min bolus", FUDR_PARAMS,
         "per-class hepatic metabolism fixed from another study's E (0.95); the organ value "
-        "mixes tumour and liver"),
+        "mixes tumour and liver; FUDR's trapping uptake k_in comes from this study's tumour "
+        "extraction (0.78, not the liver value compared here) and adds ~0.0003 in liver"),
     Row("sigurdson-HA-T/L", "FUdR tumour/liver tissue ratio 2–5 min after a HA bolus of "
         "3H-FUdR; colorectal metastases, 5 patients", SIGURDSON, 12.4 / 23.9,
         (12.4 - 12.2) / (23.9 + 11.4), (12.4 + 12.2) / (23.9 - 11.4),
         "tumour 12.4 ± 12.2, liver 23.9 ± 11.4 nmol/g (mean ± SD): ratio of the extremes",
         "fudr_hepatic_artery_bolus", TL_QUANTITY, FUDR_PARAMS,
-        "trapping of fluoropyrimidine anabolites (the 3H label stays in cells; the model's "
-        "FUdR leaves tissue within seconds); tumour perfusion and arterial share of the "
-        "patients' metastases (not measured)"),
+        "the liver's retained label: tumour trapping is now modelled (k_in from Bading et al. "
+        "1994's tumour cell extraction, k_c from its < 10 % at 3.5 h), but what normal liver "
+        "extracts is metabolised and leaves the model's tissue at once, while the measured 3H "
+        "stays in liver as metabolites; tumour perfusion and arterial share of the patients' "
+        "metastases (not measured)"),
     Row("sigurdson-PV-T/L", "FUdR tumour/liver tissue ratio 2–5 min after a portal-vein bolus; "
         "5 patients", SIGURDSON, 0.8 / 18.4, (0.8 - 0.7) / (18.4 + 14.5),
         (0.8 + 0.7) / (18.4 - 14.5), "tumour 0.8 ± 0.7, liver 18.4 ± 14.5 nmol/g: ratio of "
         "the extremes", "fudr_portal_vein_bolus", TL_QUANTITY,
-        FUDR_PARAMS, "trapping of anabolites (retained label); tumour portal share (10 % here) "
+        FUDR_PARAMS, "the liver's retained label (metabolised FUdR leaves the model's liver; "
+        "tumour trapping is modelled, Bading et al. 1994); tumour portal share (10 % here) "
         "and whether tumours metabolise FUdR"),
     Row("didolkar-HA-sys/HV", "5-FU systemic/hepatic-vein AUC ratio (0–180 min), 30 mg/kg over "
         "3 h into the hepatic artery; dogs", DIDOLKAR, 0.46, 0.46 * 0.8, 0.46 * 1.2,

@@ -95,15 +95,25 @@ NOT_GIVEN: dict[str, str] = {
                    "Drug Metab Pharmacokinet 6:115) and release it slowly (isolated rat liver: "
                    "E 0.29 with red cells pre-equilibrated vs 0.59 without), so no equilibrium "
                    "ratio applies; plasma-only.",
-    "cisplatin": "R_b not given: no equilibrium ratio of intact cisplatin found; plasma-only. "
+    "cisplatin": "R_b not given: no equilibrium ratio of intact cisplatin found; red cells hold "
+                 "platinum equal to only ~1 % of the dose and release little as cisplatin "
+                 "(Long, Patton & Repta 1981 Biopharm Drug Dispos 2:137, abstract read); "
+                 "plasma-only. "
                  "f_u not given: c_p is ultrafilterable (unbound) drug by construction; the "
                  "label's > 90 % binding is covalent, over hours. E not given: elimination is "
                  "renal and by binding, no hepatic extraction found.",
-    "5-fluorouracil": "R_b not given: no value read; plasma-only.",
-    "floxuridine": "R_b not given: no value read; plasma-only. f_u not given: no value read.",
-    "melphalan": "R_b not given: no value read; plasma-only. E not given: melphalan is lost by "
+    "5-fluorouracil": "R_b not given: 'Nonlinear pharmacokinetic characteristics of 5-FU in "
+                      "colorectal cancer patients' measured the in vitro whole-blood/plasma "
+                      "ratio, but the abstract read gives no number (it reports that 5-FU "
+                      "degrades in whole blood, not in plasma); plasma-only.",
+    "floxuridine": "R_b not given: no measured ratio found in the pages searched; "
+                   "plasma-only. f_u not given: no value read.",
+    "melphalan": "R_b not given: no ratio found; Nath et al. 2010 (abstract read) find "
+                 "haematocrit a covariate of total and unbound CL but report no blood/plasma "
+                 "ratio; plasma-only. E not given: melphalan is lost by "
                  "hydrolysis throughout the body, not by hepatic extraction.",
-    "carboplatin": "R_b not given: no value read; plasma-only. E not given: renal elimination "
+    "carboplatin": "R_b not given: no ratio of intact carboplatin found in the pages "
+                   "searched; plasma-only. E not given: renal elimination "
                    "(Calvert CL = GFR + 25 mL/min), no hepatic extraction.",
     "tracer": "R_b not given: an extracellular tracer stays out of red cells (plasma-only, "
               "R_b = 1 − Hct). E not given: renal elimination, no hepatic extraction.",

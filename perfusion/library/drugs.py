@@ -13,8 +13,9 @@ import math
 
 from .drug_regional import with_regional
 from .drug_model import (BODY_MASS, BODY_SURFACE, HOUR, LITRE, LN2, MINUTE, ML, NG,
-                         P_DOXORUBICIN, UG, Drug, Sourced, TypicalDose, biexponential,
-                         fast_exchange, scaled_permeability, swabb, swabb_diffusivity)
+                         P_DOXORUBICIN, UG, Drug, Sourced, TypicalDose, WellMixedLiver,
+                         biexponential, fast_exchange, scaled_permeability, swabb,
+                         swabb_diffusivity)
 
 # The public face of the library: callers import the types and the Swabb law from here too.
 __all__ = ["ALIASES", "DRUGS", "Drug", "Sourced", "drugs_closest_first", "get_drug",
@@ -101,11 +102,33 @@ fluorouracil = Drug(
                      "colorectal cancer patients after the first dose' (no-recurrence group, "
                      "mean CL 48.0 L/h/m², Vd 17.3 L/m², t½ 0.25 h); × 1.8 m² → 1.44 L/min"),
     notes="Elimination is saturable (label: t½ 8–22 min, dose dependent); modelled linear with "
-          "CL 1.44 L/min (bolus 370–600 mg/m² range). Intracellular anabolism to FdUMP is not "
-          "modelled (no rate found); hepatic extraction acts through the liver's metabolism"
-          " (hepatic_extraction, drug_regional).")
+          "CL 1.44 L/min (bolus 370–600 mg/m² range). Hepatic extraction acts through the "
+          "liver's metabolism (hepatic_extraction, drug_regional). Tumour trapping not "
+          "modelled: a release half-life is published (Wolf, Presant et al. 1990 PNAS 87:492, "
+          "abstract read: 19F-MRS, free 5-FU trapped in the tumours of 4 of 6 patients with "
+          "t½ 0.4–2.1 h vs 5–15 min in blood; VX2 rabbit tumours 1.05–1.22 h; normal tissue "
+          "catabolises instead), but no uptake rate or retained fraction of the delivered "
+          "drug, so k_in cannot be set; Peters et al. (abstract read: tumour 5-FU 0.17–21.6 "
+          "µmol/kg from 1 to 48 h, tissue/plasma ≥ 10 at 4–48 h) shows a second, days-long "
+          "pool that one linear pool with the MRS half-life would not hold.")
 
 FUDR_CLEARANCE = 25.0 * LITRE / MINUTE
+BADING_1994 = ("Bading JR, Sigurdson ER, Finn RD, Yeh SD, Ginos J, Kemeny NE, Larson SM 1994, "
+               "'Transport limits cellular entry of hepatic arterially injected "
+               "5-[18F]fluoro-2'-deoxyuridine in human intrahepatic tumors' (abstract read; "
+               "journal not shown on the page read): 5 patients, HA bolus of [18F]FdUrd vs "
+               "99mTc-DTPA; single-pass blood-into-cell extraction 0.56–0.96 (mean 0.78 ± 0.08) "
+               "in tumours, 0.75–0.91 (0.87 ± 0.03) in liver; 18F lost from tumours and liver "
+               "at similar rates, < 10 % left by 3.5 h")
+#: Bading et al. 1994: mean single-pass blood-into-cell extraction of FdUrd in tumours.
+FUDR_TUMOUR_CELL_EXTRACTION = 0.78
+#: k_in [1/s]: the linear uptake that extracts that fraction in the library tumour's voxel
+#: (uptake U = k_in v_e c_e has the form of the voxel's loss k v_e c_e; k_out = 0 on one pass).
+FUDR_TUMOUR_UPTAKE = WellMixedLiver.of(scaled_permeability(246.19).value, 0.0,
+                                       "tumor").elimination_for(FUDR_TUMOUR_CELL_EXTRACTION,
+                                                                "floxuridine")
+#: k_c [1/s]: < 10 % of the label left at 3.5 h (Bading et al. 1994), k_c = ln 10 / 3.5 h.
+FUDR_POOL_LOSS = math.log(10.0) / (3.5 * HOUR)
 floxuridine = Drug(
     name="floxuridine", molecular_weight=246.19,
     typical_dose=TypicalDose(0.1, 0.6, "mg/kg/day", "FUDR US prescribing information: 0.1–0.6 "
@@ -115,8 +138,22 @@ floxuridine = Drug(
     elimination_rate=Sourced(0.0, "no loss outside metabolism: the hepatic extraction "
                              "(hepatic_extraction, drug_regional) acts through the "
                              "liver's metabolism of class normal (transport.metabolism)"),
-    **NO_UPTAKE,
-    cell_elimination_rate=NONE,
+    uptake="linear",
+    uptake_rate=Sourced(FUDR_TUMOUR_UPTAKE, f"derived: k_in = E B/(A − E) of the library "
+                        f"tumour's well-mixed voxel (drug_model.WellMixedLiver, tissue "
+                        f"'tumor', F 20 mL/min/100 mL assumed: the patients' tumour "
+                        f"perfusion is not in the abstract; exchange-limited here, "
+                        f"E_RC = 1, so k_in ∝ F) with E = {FUDR_TUMOUR_CELL_EXTRACTION} = "
+                        f"mean tumour blood-into-cell extraction; {BADING_1994}",
+                        confirmed=False),
+    release_rate=Sourced(0.0, "assumed: FdUrd is not released as FdUrd; the label leaves "
+                         "cells as metabolites, set by k_c below (Bading et al. 1994 did "
+                         "not identify the species lost)", confirmed=False),
+    max_uptake_rate=None, extracellular_affinity=None, intracellular_affinity=None,
+    cell_elimination_rate=Sourced(FUDR_POOL_LOSS, "derived: k_c = ln(1/0.10)/3.5 h (t½ = "
+                                  "63 min), the slowest loss that leaves < 10 % of the "
+                                  f"extracted label in tumour or liver by 3.5 h; {BADING_1994}",
+                                  confirmed=False),
     **fast_exchange(FUDR_CLEARANCE, FUDR_CLEARANCE * 10.0 * MINUTE / LN2,
                      "total-body CL 25 L/min (Ensminger et al. 1978 Cancer Res 38:3784 as "
                      "tabulated by Ensminger & Gyves 1983 Pharmac Ther 21:277 and Collins 1984 J "
@@ -126,7 +163,11 @@ floxuridine = Drug(
                      "of 5-FU and FUdR in man': FUdR clearance > 5-FU's", confirmed=False),
     notes="Hepatic extraction E = 0.95 acts on normal liver through the metabolism of "
           "free drug (CL_int from E with the model's own Renkin–Crone exchange, "
-          "transport.metabolism); tumours metabolise nothing unless the case says so.")
+          "transport.metabolism); tumours metabolise nothing unless the case says so. "
+          "Trapping: c_c is FdUrd taken into cells and anabolised (Bading et al. 1994: "
+          "tumour blood-into-cell extraction 0.78); it applies in every perfused class, so "
+          "in normal liver it adds ~1 % to the metabolism's k (≈ +0.0003 to E) and takes "
+          "~1.3 % of what the liver extracts into the pool instead of the metabolism.")
 
 MELPHALAN_LABEL = ("ALKERAN i.v. product monograph (CPS, rxmed): biexponential t½ ≈ 10 and 70 "
                    "min, total-body CL 7–9 mL/min/kg, V_ss 0.5 L/kg; mid CL 8 mL/min/kg × 70 kg")

@@ -284,3 +284,42 @@ def test_fluorouracil_saturable_metabolism_conversion():
 def test_melphalan_unbound_fraction_from_clearances():
     """f_u = CL_total / CL_unbound = 27.8 / 128 (Nath et al. 2010)."""
     assert get_drug("melphalan").unbound_fraction.value == pytest.approx(27.8 / 128)
+
+
+def test_floxuridine_trapping_from_bading_1994():
+    """FUDR's bound pool (issue 14 item 4) from Bading et al. 1994 (abstract read): mean
+    tumour blood-into-cell extraction 0.78 ± 0.08 (range 0.56–0.96), < 10 % of the label left
+    in tumour or liver by 3.5 h. k_in is the loss rate that extracts E in the library tumour's
+    well-mixed voxel; there (no lymph, filtration balanced, E_RC = 1 − exp(−PS/F_p)) the
+    closed form is k_in = E F_p E_RC / (v_e (E_RC − E)). k_c = ln 10 / 3.5 h."""
+    from perfusion.library.drug_model import WellMixedLiver
+    from perfusion.library.tissues import BLOOD_DEFAULTS, TISSUE_DEFAULTS
+
+    fudr = get_drug("floxuridine")
+    assert fudr.uptake == "linear"
+    published_tumour_extraction, published_fraction_left, published_time = 0.78, 0.10, 3.5 * 3600
+    tumour = {k: v.value for k, v in TISSUE_DEFAULTS["tumor"].items()}
+    plasma_flow = (1 - BLOOD_DEFAULTS["hematocrit"].value) * tumour["perfusion"]
+    e_rc = -math.expm1(-fudr.permeability.value * tumour["vascular_surface_density"]
+                       / plasma_flow)
+    e = published_tumour_extraction
+    closed_form = e * plasma_flow * e_rc / (tumour["extracellular_fraction"] * (e_rc - e))
+    assert fudr.uptake_rate.value == pytest.approx(closed_form, rel=1e-9)
+    voxel = WellMixedLiver.of(fudr.permeability.value, 0.0, "tumor")
+    assert voxel.extraction(fudr.uptake_rate.value) == pytest.approx(e, rel=1e-12)
+    assert "0.78 ± 0.08" in fudr.uptake_rate.source and not fudr.uptake_rate.confirmed
+    assert fudr.release_rate.value == 0.0
+    k_c = fudr.cell_elimination_rate.value
+    assert math.exp(-k_c * published_time) == pytest.approx(published_fraction_left, rel=1e-12)
+    assert math.log(2) / k_c / 60 == pytest.approx(63.2, abs=0.05)  # t½ = 3.5 h · ln2/ln10
+    assert "< 10 % left by 3.5 h" in fudr.cell_elimination_rate.source
+
+
+def test_fluorouracil_trapping_and_blood_partition_explained():
+    """5-FU's tumour half-life is recorded (Wolf, Presant et al. 1990 PNAS 87:492, abstract:
+    t½ 0.4–2.1 h) but no uptake rate exists, so the pool stays off; no R_b was found."""
+    fu = get_drug("5-fluorouracil")
+    assert fu.uptake == "none" and "0.4–2.1 h" in fu.notes and "k_in cannot be set" in fu.notes
+    for name in ("5-fluorouracil", "floxuridine", "cisplatin", "carboplatin", "melphalan"):
+        drug = get_drug(name)
+        assert drug.blood_to_plasma is None and "R_b not given:" in drug.notes
