@@ -23,7 +23,7 @@ class KeyedCaseError(CaseError):
 def canonical_class_names(raw):
     """The raw case with every tissue-class name given as the built-in name it stands for.
 
-    ``tumour`` (and ``Tumor`` …) become ``tumor`` in ``geometry.labels`` values,
+    ``tumour`` (and ``Tumor`` …) become ``tumor`` in ``geometry.labels`` and ``segments`` values,
     ``geometry.masks`` keys, ``[tissue.X]`` tables and their ``base``, ``catheter.feeds`` and
     ``exposure.target``, so that every later stage sees one name per class. Two spellings
     of one class given side by side raise :class:`KeyedCaseError`.
@@ -34,9 +34,10 @@ def canonical_class_names(raw):
     geometry = raw.get("geometry")
     if isinstance(geometry, dict):
         geometry = raw["geometry"] = dict(geometry)
-        if isinstance(geometry.get("labels"), dict):
-            geometry["labels"] = {value: _canonical(name)
-                                  for value, name in geometry["labels"].items()}
+        for key in ("labels", "segments"):
+            if isinstance(geometry.get(key), dict):
+                geometry[key] = {value: _canonical(name)
+                                 for value, name in geometry[key].items()}
         if isinstance(geometry.get("masks"), dict):
             geometry["masks"] = _canonical_keys(geometry["masks"], "geometry.masks",
                                                 "one mask file per class")

@@ -136,7 +136,9 @@ def _resolve_paths(raw: dict, source: Path) -> None:
     for key, table in tables:
         if not isinstance(table, dict):
             continue
-        for name in (["path"] if key != "geometry.masks" else list(table)):
+        names = {"geometry": ["path", "totalsegmentator", "dicom", "segmentation"],
+                 "geometry.masks": list(table)}.get(key, ["path"])
+        for name in names:
             if isinstance(table.get(name), str):
                 table[name] = _existing(Path(table[name]).expanduser(), source, f"{key}.{name}",
                                         missing)

@@ -12,6 +12,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
+from .geometry_spec import GeometrySpec
 from .protocol import (DrugSpec, EmbolizationSpec, ExposureSpec, InfusionSpec, PatientSpec,
                        SimulationSpec, SystemicSpec)
 from .quantity import Fraction, Length, Position, Quantity
@@ -38,89 +39,6 @@ class GridSpec(Strict):
         if shape is not None and min(shape) < 1:
             raise ValueError(f"every entry must be ≥ 1, got {list(shape)}")
         return shape
-
-
-class OrganSpec(Strict):
-    shape: Literal["ellipsoid", "sphere", "box"] = Field(description="Organ shape.")
-    center: Optional[Position] = Field(None, description="Centre (grid frame); default: grid centre.")
-    radii: Optional[tuple[Length, Length, Length]] = Field(None, description="Ellipsoid semi-axes.")
-    radius: Optional[Length] = Field(None, description="Sphere radius.")
-    size: Optional[tuple[Length, Length, Length]] = Field(
-        None, description="Box edge lengths; default: the whole grid.")
-
-    @model_validator(mode="after")
-    def _needs_dimensions(self):
-        if self.shape == "ellipsoid" and self.radii is None:
-            raise ValueError('an ellipsoid needs radii = ["… mm", "… mm", "… mm"]')
-        if self.shape == "sphere" and self.radius is None:
-            raise ValueError('a sphere needs radius = "… mm"')
-        return self
-
-
-class TumorSpec(Strict):
-    center: Optional[Position] = Field(None, description="Centre (grid frame, lengths).")
-    voxel: Optional[tuple[int, int, int]] = Field(None, description="Centre as voxel indices.")
-    radius: Length = Field(description="Tumour radius (viable rim outer radius).")
-    necrotic_radius: Optional[Length] = Field(None, description="Radius of the necrotic core.")
-
-    @model_validator(mode="after")
-    def _one_centre(self):
-        if (self.center is None) == (self.voxel is None):
-            raise ValueError("give exactly one of center = [x, y, z] (lengths) or voxel = [i, j, k]")
-        if self.necrotic_radius is not None and self.necrotic_radius >= self.radius:
-            raise ValueError("necrotic_radius must be smaller than radius")
-        return self
-
-
-class GeometrySpec(Strict):
-    kind: Literal["phantom", "image"] = Field(description="Built-in phantom or a label image.")
-    organ: Optional[OrganSpec] = Field(None, description="Phantom organ (kind = phantom).")
-    tumors: list[TumorSpec] = Field([], description="Phantom tumours, each a sphere.")
-    path: Optional[str] = Field(
-        None, description="Label image (.nii/.nii.gz/.nrrd/.mha/.mhd/.vti/.npy/.npz/.mrc), "
-        "relative to the case file.")
-    dataset: Optional[Literal["lits117"]] = Field(
-        None, description="A public dataset fetched on first use instead of path "
-        "(lits117: LiTS volume 117 labels, CC BY-NC-SA 4.0).")
-    labels: Optional[dict[int, Name]] = Field(
-        None, description="Image value → tissue class; other values are outside.")
-    masks: Optional[dict[Name, str]] = Field(
-        None, description="Tissue class → binary mask file (instead of path: one file per "
-        "class, same grid), relative to the case file.")
-    downsample: int = Field(
-        1, ge=1, le=16, description="Merge f×f×f image voxels into one (majority class).")
-
-    @model_validator(mode="after")
-    def _kind_fields(self):
-        if self.kind == "phantom":
-            if self.organ is None:
-                raise ValueError('a phantom needs organ = { shape = "ellipsoid", … }')
-            if self.path or self.dataset or self.labels or self.masks or self.downsample != 1:
-                raise ValueError("path, dataset, labels, masks and downsample belong to "
-                                 "kind = \"image\"")
-        else:
-            if sum(x is not None for x in (self.path, self.dataset, self.masks)) != 1:
-                raise ValueError('an image geometry needs exactly one of path = "…", '
-                                 'dataset = "…" or masks = { class = "…" }')
-            if self.masks is not None and self.labels is not None:
-                raise ValueError("labels belong to path = \"…\"; masks name their classes")
-            if self.organ is not None or self.tumors:
-                raise ValueError("organ and tumors belong to kind = \"phantom\"")
-        return self
-
-    def class_names(self) -> list[str]:
-        """The tissue classes this geometry can contain."""
-        if self.kind == "phantom":
-            names = ["normal"]
-            if self.tumors:
-                names.append("tumor")
-            if any(t.necrotic_radius for t in self.tumors):
-                names.append("necrotic")
-            return names
-        if self.masks:
-            return list(self.masks)
-        labels = self.labels or {1: "normal", 2: "tumor"}
-        return list(dict.fromkeys(labels.values()))
 
 
 Conductivity = Quantity("m^2/(Pa*s)", ge=0)

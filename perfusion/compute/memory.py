@@ -158,6 +158,11 @@ def _grid(case) -> tuple[tuple[int, int, int], float]:
         return shape, 17.0 * math.prod(shape)
     if geometry.dataset is not None:
         full, itemsize = DATASET_HEADERS[geometry.dataset]
+    elif geometry.segments is not None:  # a .seg.nrrd, TotalSegmentator or DICOM-SEG
+        from ..geometry.segments import segmented_shape  # noqa: PLC0415
+
+        full = segmented_shape(geometry)
+        itemsize = len(geometry.segments) + 2  # a boolean mask each, the int16 labels
     else:
         headers = [image_header(p) for p in (geometry.masks or {"": geometry.path}).values()]
         full = tuple(min(h[0][a] for h in headers) for a in range(3))

@@ -2,7 +2,9 @@
 
 The image's values are mapped to tissue classes by ``geometry.labels``
 (default ``{1: normal, 2: tumor}``); every other value is outside. ``geometry.masks``
-gives one binary mask per class instead (``perfusion.geometry.masks``). The voxel spacing
+gives one binary mask per class instead (``perfusion.geometry.masks``), and
+``geometry.segments`` names the segments of a 3D Slicer ``.seg.nrrd``, a TotalSegmentator
+folder or a DICOM-SEG (``perfusion.geometry.segments``). The voxel spacing
 comes from the header unless ``grid.spacing`` overrides it; the affine is kept for
 exports that must overlay on the patient's scan.
 """
@@ -27,6 +29,10 @@ def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str,
         from .masks import stack_masks
 
         image, labels_map = stack_masks(geometry.masks)
+    elif geometry.segments is not None:
+        from .segments import read_segmented
+
+        image, labels_map = read_segmented(geometry)
     elif geometry.dataset == "lits117":
         from ..library.datasets import fetch_lits117
 

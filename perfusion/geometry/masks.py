@@ -23,12 +23,7 @@ log = logging.getLogger(__name__)
 def stack_masks(masks: dict[str, str]) -> tuple[LabelImage, dict[int, str]]:
     """(a label image with values 1…n, the label map ``{value: class}``)."""
     images = {name: read_image(path) for name, path in masks.items()}
-    first_name, first = next(iter(images.items()))
-    for name, image in images.items():
-        if not np.allclose(image.affine, first.affine, rtol=1e-6, atol=1e-6):
-            raise GeometryError(f"geometry.masks.{name}: {image.path} is not on the grid of "
-                                f"geometry.masks.{first_name} ({first.path}): their affines "
-                                "differ; resample the masks onto one grid first")
+    first = check_same_grid(images, "geometry.masks")
     shape = tuple(min(image.data.shape[a] for image in images.values()) for a in range(3))
     labels = np.zeros(shape, dtype=np.int16)
     for value, (name, image) in enumerate(images.items(), start=1):
@@ -49,3 +44,15 @@ def stack_masks(masks: dict[str, str]) -> tuple[LabelImage, dict[int, str]]:
     stacked = LabelImage(data=labels, spacing=first.spacing, affine=first.affine,
                          path=" + ".join(str(image.path) for image in images.values()))
     return stacked, {value: name for value, name in enumerate(masks, start=1)}
+
+
+def check_same_grid(images: dict[str, LabelImage], key: str) -> LabelImage:
+    """The first image, after checking that every image has its affine (``key.name`` in
+    the message naming the file that differs)."""
+    first_name, first = next(iter(images.items()))
+    for name, image in images.items():
+        if not np.allclose(image.affine, first.affine, rtol=1e-6, atol=1e-6):
+            raise GeometryError(f"{key}.{name}: {image.path} is not on the grid of "
+                                f"{key}.{first_name} ({first.path}): their affines "
+                                "differ; resample the masks onto one grid first")
+    return first

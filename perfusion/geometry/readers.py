@@ -44,7 +44,7 @@ _NRRD_SPACES = {"right-anterior-superior": "RAS", "left-anterior-superior": "LAS
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 _VTI_METRES_BELOW = 0.02  # a 2 cm voxel is implausible in metres, a 20 µm one in millimetres
 # What the libraries raise on a truncated or foreign file (SimpleITK: RuntimeError).
-_LIBRARY_ERRORS = (OSError, EOFError, ValueError, KeyError, RuntimeError, zlib.error,
+LIBRARY_ERRORS = (OSError, EOFError, ValueError, KeyError, RuntimeError, zlib.error,
                    zipfile.BadZipFile, ImageFileError, nrrd.NRRDError)
 
 Reader = Callable[[Path], tuple]  # path -> (data, spacing [m] or None, affine [mm, RAS+])
@@ -114,7 +114,7 @@ def read_image(path: str | os.PathLike) -> LabelImage:
                             "one of these (e.g. NIfTI with 3D Slicer or nibabel).")
     try:
         data, spacing, affine = reader(path)
-    except _LIBRARY_ERRORS as exc:
+    except LIBRARY_ERRORS as exc:
         detail = (str(exc).strip().splitlines() or [""])[-1]  # SimpleITK: a traceback
         raise GeometryError(f"{path}: cannot read this {suffix} file ({type(exc).__name__}: "
                             f"{detail}); it may be truncated or not really {suffix}: re-export "
@@ -151,22 +151,29 @@ def _read_nifti(path: Path):
 def _read_nrrd(path: Path):
     """NRRD (attached or detached header) through pynrrd, index order ``[i, j, k]``."""
     data, header = nrrd.read(str(path), index_order="F")
+    return (data, *nrrd_geometry(header, path))
+
+
+def nrrd_geometry(header: dict, path: Path) -> tuple:
+    """(spacing [m] or None, affine [mm, RAS+]) of a NRRD header's space axes (axes without
+    a direction, such as the layers of a 3D Slicer segmentation, are skipped)."""
     units = {str(unit) for unit in header.get("space units", [""])}
     if len(units) != 1:
         raise GeometryError(f"{path}: mixed space units {sorted(units)}; use one length unit.")
     to_mm = _unit_mm(units.pop(), path)
     directions = np.asarray(header.get("space directions", np.full((1, 3), np.nan)), float)
+    directions = directions[np.isfinite(directions).all(axis=1)]
     affine = np.eye(4)
     spacings = np.asarray(header.get("spacings", [np.nan] * 3), float)[:3]
     if directions.shape[0] >= 3 and directions.shape[1] == 3 and np.isfinite(directions[:3]).all():
         affine[:3, :3] = directions[:3].T * to_mm
         affine[:3, 3] = np.asarray(header.get("space origin", np.zeros(3)), float) * to_mm
         spacing = np.linalg.norm(affine[:3, :3], axis=0) / 1e3
-        return data, tuple(spacing), _to_ras(affine, str(header.get("space", "")), path)
+        return tuple(spacing), _to_ras(affine, str(header.get("space", "")), path)
     if spacings.shape == (3,) and np.isfinite(spacings).all():
         affine[:3, :3] = np.diag(spacings * to_mm)
-        return data, tuple(spacings * to_mm / 1e3), affine
-    return data, None, affine
+        return tuple(spacings * to_mm / 1e3), affine
+    return None, affine
 
 
 def _read_metaimage(path: Path):
@@ -181,13 +188,17 @@ def _read_metaimage(path: Path):
         raise GeometryError(f"{path}: has {image.GetNumberOfComponentsPerPixel()} components "
                             "per voxel; a label volume has one.")
     data = sitk.GetArrayFromImage(image).transpose()  # SimpleITK gives [k, j, i]
+    return (data, *sitk_geometry(image))
+
+
+def sitk_geometry(image) -> tuple:
+    """(spacing [m], affine [mm, RAS+]) of a SimpleITK image (whose frame is LPS)."""
     dim = min(image.GetDimension(), 3)
     direction = np.asarray(image.GetDirection(), float).reshape(image.GetDimension(), -1)
     affine = np.eye(4)
     affine[:dim, :dim] = direction[:dim, :dim] * np.asarray(image.GetSpacing()[:dim])
     affine[:dim, 3] = image.GetOrigin()[:dim]
-    spacing = tuple(h / 1e3 for h in image.GetSpacing()[:3])
-    return data, spacing, _LPS_TO_RAS @ affine
+    return tuple(h / 1e3 for h in image.GetSpacing()[:3]), _LPS_TO_RAS @ affine
 
 
 def _read_vti(path: Path):
