@@ -24,12 +24,18 @@ from .options import with_debug
 @click.option("--camera", type=click.Choice(["iso", "xy", "xz", "yz"]), default="iso",
               help="View of the 3D scene.")
 @click.option("--animation", type=click.Choice(["gif", "mp4", "none"]), default="gif")
+@click.option("--convention", type=click.Choice(["radiological", "neurological"]),
+              default="radiological", help="Slices: patient's left on the image's right "
+              "(radiological) or left (neurological).")
+@click.option("--colour-scale", type=click.Choice(["per-row", "log"]), default="per-row",
+              help="Drug colour limits of slices and animation: per time, or one log range.")
 @click.option("--only", multiple=True, metavar="FIGURE",
               help="Draw only these figures (slices, steady, scene, animation, curves, dvh).")
 @click.option("--no-report", is_flag=True, help="Skip report.html.")
 @click.option("--no-export", is_flag=True, help="Skip the NIfTI and mesh exports.")
 @with_debug
-def render(results, field, times, size, cmap, camera, animation, only, no_report, no_export):
+def render(results, field, times, size, cmap, camera, animation, convention, colour_scale, only,
+           no_report, no_export):
     """Draw the figures of RESULTS, write report.html and the exports."""
     from ..render.pipeline import ALL_FIGURES, RenderOptions, render_results
     from ..library.units import parse_quantity
@@ -49,6 +55,7 @@ def render(results, field, times, size, cmap, camera, animation, only, no_report
         raise PerfusionError(f"--size {size!r}: give WIDTHxHEIGHT of at least 64 pixels each")
     options = RenderOptions(figures=figures, field=field, times=seconds or None, size=pixels,
                             cmap=cmap, camera=camera, animation_format=animation,
+                            convention=convention, colour_scale=colour_scale,
                             report=not no_report, exports=not no_export)
     report_rendered(render_results(results, options))
 

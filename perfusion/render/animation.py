@@ -1,8 +1,10 @@
 """An animation of the drug in tissue: the axial plane through the focus at every output time.
 
 Units shown: concentration µg/mL (= 1000 × kg/m³), axes mm in the grid frame, clock in h/min.
-Colour limits are fixed over the run (robust percentiles of tissue voxels at all outputs),
-so brightness compares across frames. Frames are ``size`` pixels, rounded up to multiples
+Colour limits come from :func:`.limits.drug_limits`, the function the slice figure's rows
+use: per frame (the colour bar follows) by default, or one log range over the run, so a frame
+and the ``slices.png`` row at the same time show the same colours. Orientation letters and
+the scale bar as in the slices. Frames are ``size`` pixels, rounded up to multiples
 of 16 (what H.264 encoders need; GIFs get the same for one code path).
 """
 from __future__ import annotations
@@ -15,8 +17,10 @@ import numpy as np
 from ..library.units import KG_M3_TO_UG_ML
 from ..results.load import ResultsData
 from .headless import require
-from .slices import (FIELD_LABELS, VIEWS, SlicePanel, draw_panel, drug_field, format_time,
-                     new_figure, outline_handles, plane, robust_limits, tissue_box)
+from .limits import SCALE_NOTES, drug_limits, drug_norm
+from .planes import VIEWS, plane, tissue_box
+from .slices import (FIELD_LABELS, SlicePanel, draw_panel, drug_field, format_time, new_figure,
+                     orientation_note, outline_handles)
 
 log = logging.getLogger(__name__)
 BLOCK = 16
@@ -35,14 +39,22 @@ def _ffmpeg_available() -> bool:
     return True
 
 
+def frame_limits(data: ResultsData, field: str = "c_t",
+                 scale: str = "per-row") -> list[tuple[float, float]]:
+    """Colour limits [µg/mL] of every frame: :func:`drug_limits` at each output."""
+    return [drug_limits(data, field, output, scale)
+            for output in range(len(data.fields["drug_times"]))]
+
+
 def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
-                  cmap: str = "inferno") -> list[np.ndarray]:
+                  cmap: str = "inferno", convention: str = "radiological",
+                  scale: str = "per-row") -> list[np.ndarray]:
     """One RGB frame (uint8, ``frame_size(size)`` pixels) per output time."""
     values = drug_field(data, field)
     times = data.fields["drug_times"]
     width, height = frame_size(size)
     tissue = data.labels > 0
-    vmin, vmax = robust_limits(values[:, tissue] * KG_M3_TO_UG_ML, 1.0, 99.9)
+    limits = frame_limits(data, field, scale)
     focus, box = data.focus(), tissue_box(data.labels)
     labels, _ = plane(data, data.labels, "axial", focus[2], box)
 
@@ -54,23 +66,26 @@ def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
     fig = new_figure((width, height))
     ax = fig.subplots()
     first_panel = SlicePanel("axial", focus[2], float(times[0]), first, labels, extent)
-    artist = draw_panel(ax, data, first_panel, cmap, vmin, vmax)
+    artist = draw_panel(ax, data, first_panel, cmap, norm=drug_norm(limits[0], scale),
+                        convention=convention)
     cax = ax.inset_axes([1.04, 0.0, 0.035, 1.0])    # follows the aspect-locked panel
     fig.colorbar(artist, cax=cax, extend="both").set_label(
         f"{FIELD_LABELS.get(field, field)} (µg/mL)", fontsize=12)
     z = (focus[2] + 0.5) * data.spacing[VIEWS["axial"][0]] * 1e3
-    ax.set_title(f"{data.metrics.get('case', data.directory.name)}\naxial plane z = {z:.0f} mm",
-                 fontsize=12, loc="left")
+    ax.set_title(f"{data.metrics.get('case', data.directory.name)}: axial plane z = {z:.0f} mm"
+                 f"\n{orientation_note(data, convention)}\n{SCALE_NOTES[scale]}",
+                 fontsize=9, loc="left")
     fig.legend(handles=outline_handles(data), loc="outside lower center", ncol=4, fontsize=11,
                frameon=False)
-    clock = ax.text(1.0, 1.02, "t = 00 h 00 min (infusing)", transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=15, fontweight="bold")
+    clock = fig.text(0.99, 0.01, "t = 00 h 00 min (infusing)", ha="right", va="bottom",
+                     fontsize=14, fontweight="bold")   # bottom right: clear of the title
     fig.canvas.draw()
     fig.set_layout_engine("none")   # freeze the layout: the clock's width must not move panels
     windows = _infusing(data)
     frames = []
     for output, time in enumerate(times):
         artist.set_data(np.ma.masked_invalid(image_at(output)[0]).T)
+        artist.set_clim(*limits[output])
         note = " (infusing)" if any(start < time <= end for start, end in windows) else ""
         clock.set_text(f"t = {format_time(float(time))}{note}")
         fig.canvas.draw()
@@ -86,7 +101,8 @@ def _infusing(data: ResultsData) -> list[tuple[float, float]]:
 
 
 def animate(data: ResultsData, path, field: str = "c_t", size=(960, 544), fps: float = 4,
-            cmap: str = "inferno") -> tuple[Path, int]:
+            cmap: str = "inferno", convention: str = "radiological",
+            scale: str = "per-row") -> tuple[Path, int]:
     """Write the animation (``.gif``, or ``.mp4`` where imageio-ffmpeg is installed).
 
     Returns the path written (``.gif`` instead of ``.mp4`` when ffmpeg is missing, with a
@@ -98,7 +114,7 @@ def animate(data: ResultsData, path, field: str = "c_t", size=(960, 544), fps: f
     """
     imageio = require("imageio.v2")
     path = Path(path)
-    frames = render_frames(data, field, size, cmap)
+    frames = render_frames(data, field, size, cmap, convention, scale)
     if path.suffix.lower() == ".mp4" and not _ffmpeg_available():
         log.warning("imageio-ffmpeg is not installed: writing a GIF instead of %s "
                     "(pip install imageio-ffmpeg for MP4)", path.name)

@@ -4,7 +4,9 @@ Units shown: concentration µg/mL (= 1000 × kg/m³), perfusion mL/min/100 mL (=
 interstitial fluid pressure (IFP) mmHg (= Pa / 133.32), territory fraction [-]. Axes are the
 grid frame in mm: the outer corner of voxel (0, 0, 0) is the origin, so voxel ``i`` spans
 ``[i, i + 1) × spacing`` (the frame positions in case files use). Views: axial fixes ``k``
-(x–y), coronal fixes ``j`` (x–z), sagittal fixes ``i`` (y–z).
+(x–y), coronal fixes ``j`` (x–z), sagittal fixes ``i`` (y–z); the planes are chosen in
+:mod:`.planes`. Every panel carries orientation letters and a scale bar (:mod:`.orientation`);
+drug colour limits come from :mod:`.limits`, shared with the animation.
 
 Figures use matplotlib's object API (``Figure`` + ``FigureCanvasAgg``: no pyplot, no global
 backend state), ``DPI`` = 100, so ``size`` in pixels is the saved PNG's size exactly.
@@ -20,9 +22,11 @@ from ..errors import ResultsError
 from ..library.units import KG_M3_TO_UG_ML, PA_TO_MMHG, PER_S_TO_ML_MIN_100ML
 from ..results.load import ResultsData
 from .headless import require
+from .limits import SCALE_NOTES, drug_limits, drug_norm, robust_limits
+from .orientation import CONVENTION_NOTES, GRID_AXES_NOTE, orient_panel, panel_orientation
+from .planes import VIEWS, Plane, plane, slice_planes, tissue_box
 
 DPI = 100
-VIEWS = {"axial": (2, ("x", "y")), "coronal": (1, ("x", "z")), "sagittal": (0, ("y", "z"))}
 OUTSIDE_COLOUR = "0.82"
 FIELD_LABELS = {"c_t": "total tissue concentration $C_t$", "c_e": "extracellular $c_e$",
                 "c_c": "cell-associated $c_c$"}
@@ -42,6 +46,7 @@ class SlicePanel:
     image: np.ndarray          # [a, b]: first axis horizontal, in display units
     labels: np.ndarray         # [a, b] class indices
     extent: tuple[float, float, float, float]  # mm: (x0, x1, y0, y1)
+    through: str = ""          # what the plane passes through, e.g. "tumour centre"
     ax: object = None          # the matplotlib Axes, once drawn
 
 
@@ -73,29 +78,6 @@ def format_time(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
     return " ".join(p for p in parts if p)
-
-
-def tissue_box(labels: np.ndarray, margin: int = 2) -> tuple[slice, slice, slice]:
-    """The tissue's bounding box grown by ``margin`` voxels (the whole grid if no tissue)."""
-    where = np.argwhere(labels > 0)
-    if not len(where):
-        return tuple(slice(0, n) for n in labels.shape)
-    low, high = where.min(axis=0) - margin, where.max(axis=0) + margin + 1
-    return tuple(slice(max(int(lo), 0), min(int(hi), n))
-                 for lo, hi, n in zip(low, high, labels.shape))
-
-
-def plane(data: ResultsData, volume: np.ndarray, view: str, index: int, box=None):
-    """The ``view`` plane of ``volume`` through ``index``, cropped to ``box``; its extent [mm]."""
-    axis, _ = VIEWS[view]
-    box = box or tuple(slice(0, n) for n in volume.shape)
-    cut = list(box)
-    cut[axis] = index
-    shown = [a for a in range(3) if a != axis]
-    mm = data.spacing * 1e3
-    extent = (box[shown[0]].start * mm[shown[0]], box[shown[0]].stop * mm[shown[0]],
-              box[shown[1]].start * mm[shown[1]], box[shown[1]].stop * mm[shown[1]])
-    return volume[tuple(cut)], extent
 
 
 def _outline_masks(labels: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
@@ -150,26 +132,34 @@ def outline_handles(data: ResultsData):
             for c, s, w in [_style(name, order)]]
 
 
-def draw_panel(ax, data: ResultsData, panel: SlicePanel, cmap, vmin, vmax):
-    """Draw one panel (image, outlines, mm axes); returns the image artist."""
+def grid_axes_only(data: ResultsData) -> bool:
+    """True where the results carry no patient affine (phantoms, older results)."""
+    return data.case.get("geometry", {}).get("kind") == "phantom" or "affine" not in data.fields
+
+
+def orientation_note(data: ResultsData, convention: str) -> str:
+    """What the figure's orientation letters mean, for its subtitle."""
+    note = CONVENTION_NOTES[convention]
+    return f"{note}; {GRID_AXES_NOTE}" if grid_axes_only(data) else note
+
+
+def draw_panel(ax, data: ResultsData, panel: SlicePanel, cmap, vmin=None, vmax=None, norm=None,
+               convention: str = "radiological"):
+    """Draw one panel (image, outlines, mm axes, orientation letters from the results'
+    affine in ``convention``, scale bar); returns the image artist."""
     _, (xlabel, ylabel) = VIEWS[panel.view]
     ax.set_facecolor(OUTSIDE_COLOUR)
+    scaling = {"norm": norm} if norm is not None else {"vmin": vmin, "vmax": vmax}
     image = ax.imshow(np.ma.masked_invalid(panel.image).T, origin="lower", extent=panel.extent,
-                      cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", aspect="equal")
+                      cmap=cmap, interpolation="nearest", aspect="equal", **scaling)
     draw_outlines(ax, panel.labels, data.class_names, panel.extent)
+    affine = np.diag([*(data.spacing * 1e3), 1.0]) if grid_axes_only(data) else data.fields["affine"]
+    shown = Plane(panel.view, panel.index, panel.through).shown_axes
+    orient_panel(ax, panel.extent, panel_orientation(affine, shown, convention))
     ax.set_xlabel(f"{xlabel} (mm)")
     ax.set_ylabel(f"{ylabel} (mm)")
     panel.ax = ax
     return image
-
-
-def robust_limits(values: np.ndarray, low=1.0, high=99.5) -> tuple[float, float]:
-    """Percentile colour limits of finite ``values``, widened if they coincide."""
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return 0.0, 1.0
-    vmin, vmax = (float(v) for v in np.percentile(values, [low, high]))
-    return (vmin, vmax) if vmax > vmin else (vmin, vmin + max(abs(vmin), 1e-12))
 
 
 def drug_field(data: ResultsData, field: str) -> np.ndarray:
@@ -188,65 +178,80 @@ def default_times(data: ResultsData) -> list[float]:
 
 
 def slice_panels(data: ResultsData, times=None, field: str = "c_t") -> list[SlicePanel]:
-    """Axial, coronal and sagittal planes through the focus at each time (µg/mL, NaN outside)."""
+    """Per time, the planes of :func:`slice_planes` (target centre, then catheter territory
+    centre where apart), in µg/mL, NaN outside the tissue."""
     values = drug_field(data, field)
     times = default_times(data) if times is None else [float(t) for t in times]
-    focus, box, labels = data.focus(), tissue_box(data.labels), data.labels
+    box, labels = tissue_box(data.labels), data.labels
     panels = []
     for time in times:
         output = data.nearest_output(time)
         volume = np.where(labels > 0, values[output] * KG_M3_TO_UG_ML, np.nan)
-        for view, (axis, _) in VIEWS.items():
-            image, extent = plane(data, volume, view, focus[axis], box)
-            label_plane, _ = plane(data, labels, view, focus[axis], box)
-            panels.append(SlicePanel(view, focus[axis], float(data.fields["drug_times"][output]),
-                                     image, label_plane, extent))
+        for cut in slice_planes(data):
+            image, extent = plane(data, volume, cut.view, cut.index, box)
+            label_plane, _ = plane(data, labels, cut.view, cut.index, box)
+            panels.append(SlicePanel(cut.view, cut.index, float(data.fields["drug_times"][output]),
+                                     image, label_plane, extent, cut.through))
     return panels
 
 
 def build_slice_figure(data: ResultsData, times=None, field: str = "c_t",
-                       size=(1600, 1000), cmap: str = "inferno"):
-    """The slice figure and its panels (with ``.ax`` set), unsaved: for tests and callers."""
+                       size=(1600, 1000), cmap: str = "inferno",
+                       convention: str = "radiological", scale: str = "per-row"):
+    """The slice figure and its panels (with ``.ax`` set), unsaved: for tests and callers.
+
+    One row per time with its own colour bar; colour limits from :func:`drug_limits`
+    (the animation's too), stated under the title with the orientation convention.
+    """
     panels = slice_panels(data, times, field)
-    outputs = sorted({data.nearest_output(p.time_s) for p in panels})
-    tissue = data.labels > 0
-    vmin, vmax = robust_limits(data.fields[field][outputs][:, tissue] * KG_M3_TO_UG_ML)
-    rows = len(outputs)
-    widths = [p.extent[1] - p.extent[0] for p in panels[:3]]
+    columns = len(slice_planes(data))
+    rows = len(panels) // columns
+    widths = [p.extent[1] - p.extent[0] for p in panels[:columns]]
     fig = new_figure(size, layout="compressed")
-    axes = np.atleast_2d(fig.subplots(rows, 3, gridspec_kw={"width_ratios": widths}))
+    axes = np.atleast_2d(fig.subplots(rows, columns, gridspec_kw={"width_ratios": widths}))
     end = data.end_of_infusion()
-    for ax, panel in zip(axes.flat, panels):
-        image = draw_panel(ax, data, panel, cmap, vmin, vmax)
-        axis = VIEWS[panel.view][0]
-        where = (panel.index + 0.5) * data.spacing[axis] * 1e3
-        when = format_time(panel.time_s)
-        if end is not None and abs(panel.time_s - end) < 1:
-            when += " (end of infusion)"
-        ax.set_title(f"t = {when}\n{panel.view}, {'xyz'[axis]} = {where:.0f} mm", fontsize=11)
-    bar = fig.colorbar(image, ax=axes, shrink=0.9, extend="both", pad=0.02)
-    bar.set_label(f"{FIELD_LABELS.get(field, field)} (µg/mL)", fontsize=12)
+    for row in range(rows):
+        output = data.nearest_output(panels[row * columns].time_s)
+        norm = drug_norm(drug_limits(data, field, output, scale), scale)
+        for ax, panel in zip(axes[row], panels[row * columns:(row + 1) * columns]):
+            image = draw_panel(ax, data, panel, cmap, norm=norm, convention=convention)
+            axis = VIEWS[panel.view][0]
+            where = (panel.index + 0.5) * data.spacing[axis] * 1e3
+            when = format_time(panel.time_s)
+            if end is not None and abs(panel.time_s - end) < 1:
+                when += " (end of infusion)"
+            ax.set_title(f"t = {when}\n{panel.view}, {'xyz'[axis]} = {where:.0f} mm\n"
+                         f"through {panel.through}", fontsize=10)
+        bar = fig.colorbar(image, ax=axes[row], shrink=0.9, pad=0.02,
+                           extend="neither" if scale == "log" else "both")
+        bar.set_label(f"{field} (µg/mL)", fontsize=10)
+        bar.ax.set_title(f"{scale}\nlimits" if scale == "per-row" else "log\nscale", fontsize=8)
     fig.legend(handles=outline_handles(data), loc="outside lower center", ncol=4, fontsize=11,
                frameon=False)
-    fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: drug in tissue through "
-                 f"the {data.target or 'tissue'} centre", fontsize=14)
+    fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: "
+                 f"{FIELD_LABELS.get(field, field)} in tissue\n"
+                 f"{orientation_note(data, convention)}; {SCALE_NOTES[scale]}", fontsize=12)
     return fig, panels
 
 
 def slice_figure(data: ResultsData, path, times=None, field: str = "c_t",
-                 size=(1600, 1000), cmap: str = "inferno") -> Path:
-    """Orthogonal slices of ``field`` (µg/mL) through the focus, one row per time.
+                 size=(1600, 1000), cmap: str = "inferno", convention: str = "radiological",
+                 scale: str = "per-row") -> Path:
+    """Orthogonal slices of ``field`` (µg/mL) through the target and the catheter territory,
+    one row per time.
 
     Examples
     --------
     >>> slice_figure(load_results("results/liver-hai"), "figures/slices.png")  # doctest: +SKIP
     """
-    fig, _ = build_slice_figure(data, times, field, size, cmap)
+    fig, _ = build_slice_figure(data, times, field, size, cmap, convention, scale)
     return save_figure(fig, path)
 
 
-def steady_figure(data: ResultsData, path, size=(1600, 560)) -> Path:
-    """Perfusion, catheter territory and IFP on the axial plane through the focus."""
+def steady_figure(data: ResultsData, path, size=(1600, 560),
+                  convention: str = "radiological") -> Path:
+    """Perfusion, catheter territory and IFP on the axial plane through the focus; each panel
+    its own colour limits (perfusion from 0, IFP 1st–99th percentile of tissue)."""
     focus, box, tissue = data.focus(), tissue_box(data.labels), data.labels > 0
     maps = [("perfusion", PER_S_TO_ML_MIN_100ML, "perfusion (mL/min/100 mL)", "viridis", None),
             ("territory", 1.0, "catheter territory (share of plasma)", "cividis", (0.0, 1.0)),
@@ -258,15 +263,18 @@ def steady_figure(data: ResultsData, path, size=(1600, 560)) -> Path:
     for ax, (name, factor, label, cmap, limits) in zip(axes, maps):
         volume = np.where(tissue, data.fields[name] * factor, np.nan)
         image, extent = plane(data, volume, "axial", focus[2], box)
-        vmin, vmax = limits or (0.0, robust_limits(volume[tissue], 0, 99)[1])
-        artist = draw_panel(ax, data, SlicePanel("axial", focus[2], None, image, labels, extent),
-                            cmap, vmin, vmax)
+        vmin, vmax = limits or (robust_limits(volume[tissue], 1, 99) if name == "ifp"
+                                else (0.0, robust_limits(volume[tissue], 0, 99)[1]))
+        panel = SlicePanel("axial", focus[2], None, image, labels, extent)
+        artist = draw_panel(ax, data, panel, cmap, vmin, vmax, convention=convention)
         ax.set_title(label.split(" (")[0].capitalize(), fontsize=12)
         fig.colorbar(artist, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02, aspect=30,
-                     extend="neither" if limits else "max").set_label(label, fontsize=11)
+                     extend="neither" if limits else "both" if name == "ifp" else "max"
+                     ).set_label(label, fontsize=11)
     z = (focus[2] + 0.5) * data.spacing[2] * 1e3
     fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: steady fields, axial "
-                 f"plane z = {z:.0f} mm", fontsize=14)
+                 f"plane z = {z:.0f} mm\n{orientation_note(data, convention)}; "
+                 "colour limits per panel", fontsize=13)
     fig.legend(handles=outline_handles(data), loc="outside right center", fontsize=11,
                frameon=False)
     return save_figure(fig, path)
