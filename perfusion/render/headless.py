@@ -44,9 +44,12 @@ def pyvista_offscreen():
     return pyvista
 
 
+THREE_D = ("scene", "viewer")     # the figures that need OpenGL
+
+
 def without_scene_command(results: str = "RESULTS") -> str:
-    """The ``perfusion render`` command that draws every figure but the 3D scene."""
+    """The ``perfusion render`` command that draws every figure but the 3D scene and viewer."""
     from .pipeline import ALL_FIGURES
 
-    only = " ".join(f"--only {name}" for name in ALL_FIGURES if name != "scene")
+    only = " ".join(f"--only {name}" for name in ALL_FIGURES if name not in THREE_D)
     return f"perfusion render {results} {only}"

@@ -1,29 +1,45 @@
-"""The 3D scene (PyVista): organ translucent, tumour surfaces, drug isosurfaces, inlets.
+"""The 3D scene (PyVista): organ outline, tumour surfaces, drug isosurfaces, trees, inlets.
 
 Coordinates are the grid frame in millimetres (voxel (i, j, k) spans [i h, (i+1) h] on each
-axis, docs/model.md §1.1). Drug: isosurfaces of total tissue concentration C_t [µg/mL] at three
-levels (20%, 50% and 85% of the tissue's 99.5th percentile) at the chosen time,
-coloured by value with a labelled bar. Inlets are spheres coloured by supply, arterial trees
-tubes coloured by flow (``perfusion.render.tree_scene``); the catheter is drawn as a line
-coming from outside the organ to its inlets or its vessel.
+axis, docs/model.md §1.1). Colours have one meaning in every case (:mod:`.palette`). The organ
+is a faint surface with an opaque outline in its legend colour. Drug: isosurfaces of the AUC
+of total tissue concentration [µg·h/mL] (or, at a chosen time, of C_t [µg/mL]) at 10, 50 and
+90 % of the target's (tumour's) class mean of that field, each level a fixed colour named in
+the legend with its value. Inlets are spheres coloured by supply kind, arterial trees tubes
+coloured by flow (:mod:`.tree_scene`); the catheter is a line from outside the organ to its
+inlets or its vessel. A ruler of a stated length [mm] and axes labelled with the patient
+direction each grid axis increases towards (from the affine; phantoms: grid axes as R, A, S)
+give scale and orientation.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..library.units import KG_M3_TO_UG_ML, parse_quantity
+from ..library.units import KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML, parse_quantity
 from ..results.load import ResultsData
 from .headless import pyvista_offscreen
+from .orientation import axis_codes, scale_bar_mm
+from .palette import ISO_LEVELS, ORGAN_OPACITY, PALETTE, supply_colour, supply_legend
 from .tree_scene import add_trees
 
-LEVELS = (0.2, 0.5, 0.85)
-SUPPLY_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
 CAMERAS = {"iso": "iso", "xy": "xy", "xz": "xz", "yz": "yz"}
+TUMOUR_CLASSES = {"tumor": "tumour", "necrotic": "necrotic core"}
 
 
-def _inlets(data: ResultsData) -> list[tuple[str, str, np.ndarray, bool]]:
+@dataclass(frozen=True)
+class IsoLevel:
+    """One drawn isosurface: palette key, fraction of the target mean, value, opacity."""
+
+    key: str
+    fraction: float
+    value: float
+    opacity: float
+
+
+def inlets(data: ResultsData) -> list[tuple[dict, str, np.ndarray, bool]]:
     """(supply, inlet, position mm, catheterised) for every inlet of the resolved case."""
     catheter = data.case.get("catheter", {})
     spacing_mm = data.spacing * 1e3
@@ -35,73 +51,94 @@ def _inlets(data: ResultsData) -> list[tuple[str, str, np.ndarray, bool]]:
             else:
                 position = (np.asarray(inlet["voxel"]) + 0.5) * spacing_mm
             on_catheter = catheter.get("supply") == supply["name"] and inlet["name"] in catheter.get("inlets", [])
-            found.append((supply["name"], inlet["name"], position, on_catheter))
+            found.append((supply, inlet["name"], position, on_catheter))
     return found
 
 
-def _grid(pyvista, data: ResultsData, arrays: dict[str, np.ndarray]):
+def scene_grid(pyvista, data: ResultsData, arrays: dict[str, np.ndarray]):
+    """Cell arrays on the results grid [mm], interpolated to points for contouring."""
     grid = pyvista.ImageData(dimensions=np.array(data.labels.shape) + 1, spacing=data.spacing * 1e3)
     for name, values in arrays.items():
         grid.cell_data[name] = values.ravel(order="F")
     return grid.cell_data_to_point_data()
 
 
+def class_surfaces(pyvista, data: ResultsData) -> dict[str, object]:
+    """Smoothed surfaces [mm] keyed by palette meaning: ``organ``, ``tumour``, ``necrotic core``."""
+    arrays = {"organ": (data.labels > 0).astype(float)}
+    for name, meaning in TUMOUR_CLASSES.items():
+        if name in data.class_names and data.class_mask(name).any():
+            arrays[meaning] = data.class_mask(name).astype(float)
+    grid = scene_grid(pyvista, data, arrays)
+    return {meaning: grid.contour([0.5], scalars=meaning).smooth(n_iter=30) for meaning in arrays}
+
+
+def iso_levels(data: ResultsData, values: np.ndarray) -> list[IsoLevel]:
+    """:data:`ISO_LEVELS` as values of ``values``: fractions of its mean over the target class
+    (the tissue when there is none); empty when that mean is not positive."""
+    mask = data.class_mask(data.target) if data.target else data.labels > 0
+    mean = float(values[mask].mean()) if mask.any() else 0.0
+    return [IsoLevel(key, fraction, fraction * mean, opacity)
+            for key, fraction, opacity in ISO_LEVELS] if mean > 0 else []
+
+
+def drug_field(data: ResultsData, time: float | None) -> tuple[np.ndarray, str, str] | None:
+    """(values, name, unit): the AUC [µg·h/mL], or C_t [µg/mL] at the output nearest ``time``."""
+    if not data.has_drug:
+        return None
+    if time is None and "auc" in data.fields:
+        return data.fields["auc"].astype(float) * KG_S_M3_TO_UG_H_ML, "AUC", "µg·h/mL"
+    index = data.nearest_output(time if time is not None else (data.end_of_infusion() or 0.0))
+    minutes = data.fields["drug_times"][index] / 60
+    return (data.fields["c_t"][index].astype(float) * KG_M3_TO_UG_ML,
+            f"C_t at t = {minutes:.0f} min", "µg/mL")
+
+
 def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=(1200, 900),
-                 cmap: str = "inferno", camera: str = "iso") -> Path:
-    """Render the 3D scene to ``path`` (PNG) and return it."""
+                 camera: str = "iso") -> Path:
+    """Render the 3D scene to ``path`` (PNG) and return it; ``time`` [s]: draw C_t at that
+    output time instead of the AUC."""
     pyvista = pyvista_offscreen()
-    tissue = (data.labels > 0).astype(float)
-    arrays = {"tissue": tissue}
-    tumour_classes = [c for c in ("tumor", "necrotic") if c in data.class_names]
-    if tumour_classes:
-        arrays["tumour"] = np.isin(data.labels, [data.class_names.index(c) for c in tumour_classes]).astype(float)
-    title = "steady state"
-    if data.has_drug:
-        index = data.nearest_output(time if time is not None else (data.end_of_infusion() or 0.0))
-        arrays["drug"] = data.fields["c_t"][index].astype(float) * KG_M3_TO_UG_ML
-        title = f"C_t at t = {data.fields['drug_times'][index] / 60:.0f} min"
-    grid = _grid(pyvista, data, arrays)
     plotter = pyvista.Plotter(off_screen=True, window_size=list(size))
     plotter.set_background("white")
-    plotter.add_mesh(grid.contour([0.5], scalars="tissue").smooth(n_iter=30), color="#c9a27e",
-                     opacity=0.15)
-    if "tumour" in arrays:
-        plotter.add_mesh(grid.contour([0.5], scalars="tumour").smooth(n_iter=30), color="#2f6f4f",
-                         opacity=0.5)
-    if "drug" in arrays:
-        top = float(np.percentile(arrays["drug"][data.labels > 0], 99.5))
-        levels = [fraction * top for fraction in LEVELS] if top > 0 else []
-        if levels:
-            surfaces = grid.contour(levels, scalars="drug")
-            if surfaces.n_points:
-                plotter.add_mesh(surfaces, scalars="drug", cmap=cmap, opacity=0.45,
-                                 clim=(0.0, top),
-                                 scalar_bar_args={"title": "C_t [µg/mL]\n", "vertical": True,
-                                                  "title_font_size": 18, "label_font_size": 14,
-                                                  "position_x": 0.86, "position_y": 0.2,
-                                                  "height": 0.55, "n_labels": 5,
-                                                  "fmt": "%.3g", "color": "black"})
-    supplies = sorted({s for s, *_ in _inlets(data)})
+    legend = []
+    for meaning, surface in class_surfaces(pyvista, data).items():
+        if meaning == "organ":
+            plotter.add_mesh(surface, color=PALETTE["organ"], opacity=ORGAN_OPACITY,
+                             silhouette={"color": PALETTE["organ"], "line_width": 2.0})
+        else:
+            plotter.add_mesh(surface, color=PALETTE[meaning], opacity=0.6)
+        legend.append([meaning, PALETTE[meaning]])
+    drug = drug_field(data, time)
+    title = "steady state"
+    if drug is not None:
+        values, title, unit = drug
+        grid = scene_grid(pyvista, data, {"drug": values})
+        for level in iso_levels(data, values):
+            surface = grid.contour([level.value], scalars="drug")
+            if surface.n_points:
+                plotter.add_mesh(surface, color=PALETTE[level.key], opacity=level.opacity)
+                legend.append([f"{title.split(' at ')[0]} {level.fraction:.0%} of {data.target or 'tissue'}"
+                               f" mean: {level.value:.3g} {unit}", PALETTE[level.key]])
     extent = np.array(data.labels.shape) * data.spacing * 1e3
     radius = 0.012 * float(extent.max())
-    for tip in add_trees(plotter, pyvista, data.directory, float(extent.max())):
-        _catheter(plotter, pyvista, tip, extent, radius)
-    for supply, name, position, on_catheter in _inlets(data):
-        colour = SUPPLY_COLOURS[supplies.index(supply) % len(SUPPLY_COLOURS)]
+    tips = add_trees(plotter, pyvista, data.directory, float(extent.max()))
+    legend += [["catheterised subtree", PALETTE["catheterised subtree"]]] if tips else []
+    for supply, _, position, on_catheter in inlets(data):
         plotter.add_mesh(pyvista.Sphere(radius=radius * (1.8 if on_catheter else 1), center=position),
-                         color=colour)
-        if on_catheter:
-            _catheter(plotter, pyvista, position, extent, radius)
-    legend = [[s.replace("_", " "), SUPPLY_COLOURS[i % len(SUPPLY_COLOURS)]] for i, s in enumerate(supplies)]
-    legend += [["organ", "#c9a27e"]] + ([["tumour", "#2f6f4f"]] if "tumour" in arrays else [])
-    plotter.add_legend(legend, bcolor="white",
-                       size=(0.2, 0.2), loc="lower left")
-    plotter.add_text(title, font_size=14, color="black", position="upper_left")
+                         color=supply_colour(supply))
+        tips += [position] if on_catheter else []
+    for tip in tips:
+        catheter_line(plotter, pyvista, tip, extent, radius)
+    legend += [["catheter", PALETTE["catheter"]]] if tips else []
+    legend = [list(entry) for entry in supply_legend(data.case.get("supplies", []))] + legend
+    plotter.add_legend(legend, bcolor="white", face="rectangle", size=(0.3, 0.032 * len(legend)),
+                       loc="upper right")
+    plotter.add_text(f"{title}: isosurfaces" if drug is not None else title, font_size=12,
+                     color="black", position="upper_left")
+    _scale_and_orientation(plotter, data, extent)
     focus = (np.array(data.focus()) + 0.5) * data.spacing * 1e3
-    if camera == "iso":
-        plotter.camera_position = "iso"
-    else:
-        plotter.camera_position = CAMERAS[camera]
+    plotter.camera_position = CAMERAS[camera]
     plotter.camera.focal_point = focus
     plotter.reset_camera_clipping_range()
     plotter.camera.zoom(1.15)
@@ -110,9 +147,27 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     return Path(path)
 
 
-def _catheter(plotter, pyvista, tip, extent, radius) -> None:
+def orientation_letters(data: ResultsData) -> tuple[str, str, str]:
+    """The patient direction grid axes i, j, k increase towards (phantoms: R, A, S)."""
+    from .slices import grid_axes_only
+
+    return ("R", "A", "S") if grid_axes_only(data) else axis_codes(data.fields["affine"])
+
+
+def _scale_and_orientation(plotter, data: ResultsData, extent: np.ndarray) -> None:
+    """A ruler of a round length [mm] along the grid's first axis, and labelled axes."""
+    length = scale_bar_mm(float(extent[0]) * 2)
+    start = np.array([0.0, 1.05 * extent[1], 0.0])
+    plotter.add_ruler(start, start + [length, 0.0, 0.0], title=f"{length:g} mm", number_labels=2,
+                      label_format="%.0f", label_color="black", tick_color="black")
+    letters = orientation_letters(data)
+    plotter.add_axes(xlabel=letters[0], ylabel=letters[1], zlabel=letters[2], color="black")
+
+
+def catheter_line(plotter, pyvista, tip, extent, radius) -> None:
     """The catheter: a line from above the organ down to its tip [mm]."""
     start = tip + np.array([0.0, 0.0, 0.45 * extent[2]])
-    plotter.add_mesh(pyvista.Tube(pointa=start, pointb=tip, radius=radius * 0.35), color="black")
+    plotter.add_mesh(pyvista.Tube(pointa=start, pointb=tip, radius=radius * 0.35),
+                     color=PALETTE["catheter"])
     plotter.add_point_labels([start], ["catheter"], font_size=16, text_color="black",
                              shape_opacity=0.0, show_points=False)

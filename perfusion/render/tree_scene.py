@@ -3,8 +3,9 @@
 Reads every ``fields/tree_<supply>.vtp`` of a results directory. Tube radii are the
 vessel radii, widened to at least ``MIN_TUBE`` of the scene's extent so that small
 vessels stay visible; colour is ``log10`` of the segment flow [mL/min]. The catheterised
-subtree (cell array ``catheter``) is drawn over it in black, thinner, and the catheter tip
-(its most upstream node) is returned for the catheter marker.
+subtree (cell array ``catheter``) is wrapped in a wider translucent tube of the palette's
+"catheterised subtree" colour (:mod:`.palette`), and the catheter tip (its most upstream node)
+is returned for the catheter marker.
 
 The files are read as plain line cells (:mod:`perfusion.io.vtp`), pictures needing no
 physics: as the results store trees, line cell ``s`` is segment ``s`` from its upstream to
@@ -19,8 +20,10 @@ import numpy as np
 from ..errors import ResultsError
 from ..io.vtp import read_vtp_lines
 from ..library.units import M3_S_TO_ML_MIN, M_TO_MM, file_length_metres
+from .palette import PALETTE
 
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
+HIGHLIGHT_WIDENING = 1.6  # the catheterised subtree's sleeve radius / the vessel's tube radius
 
 
 def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]:
@@ -53,7 +56,9 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
         if flag is not None and flag.any():
             inside = np.flatnonzero(flag == 1)
             sub = pyvista.PolyData(points, lines=lines.reshape(-1, 3)[inside].ravel())
-            plotter.add_mesh(sub.tube(radius=0.6 * MIN_TUBE * extent_mm, n_sides=6), color="black")
+            sub.point_data["tube_radius"] = HIGHLIGHT_WIDENING * mesh.point_data["tube_radius"]
+            plotter.add_mesh(sub.tube(scalars="tube_radius", absolute=True, n_sides=8),
+                             color=PALETTE["catheterised subtree"], opacity=0.45)
             feeding = _incoming(segments, len(points))[segments[inside, 0]]
             first = inside[(feeding < 0) | (flag[np.maximum(feeding, 0)] == 0)][0]
             tips.append(points[segments[first, 0]])
