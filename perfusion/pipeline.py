@@ -31,6 +31,7 @@ from .compute.memory import GIB, MemoryEstimate, check_fits, estimate, remedies
 from .results.checks import (drug_checks, embolized_checks, enforce, failed_checks_file,
                              steady_checks)
 from .results.metrics import residual_histories, steady_metrics
+from .results.provenance import input_files, run_provenance
 from .steady.inlets import resolve_inlets
 from .steady.solve import solve_steady
 from .steady.supply import class_targets, supplied_voxels
@@ -201,7 +202,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
         steady = solve_steady(case, domain)
         timings["steady"] = time.perf_counter() - start - timings["domain"]
     provenance = {"version": __version__, "backend": be.name, "precision": be.precision,
-                  "device": be.device}
+                  "device": be.device, **run_provenance()}
     metrics = steady_metrics(case, domain, steady)
     metrics.update(tree_metrics(steady, domain))
     checks = steady_checks(case, domain, steady, metrics)
@@ -221,6 +222,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
             metrics["embolization"] = embolization_metrics(case, domain, steady, drug.embolized)
             checks.update(embolized_checks(case, be.precision, metrics["embolization"]))
     metrics["checks"] = checks
+    metrics["inputs"] = input_files(case)
     metrics.update(provenance)
     metrics["timings"] = {k: round(v, 4) for k, v in timings.items()}
     enforce(checks, strict, metrics, failed_file)  # before anything looks like a result

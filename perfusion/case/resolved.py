@@ -12,6 +12,7 @@ import pydantic
 
 from ..library.tissues import BLOOD_DEFAULTS, SUPPLY_DEFAULTS, default_inlet_radius
 from .introspect import unit_of
+from .quantity import Unit
 
 
 def _encode(value, unit: Unit | None):

@@ -18,7 +18,7 @@ from ..results.load import load_results
 
 log = logging.getLogger(__name__)
 
-ALL_FIGURES = ("slices", "steady", "scene", "animation", "curves", "dvh")
+ALL_FIGURES = ("slices", "steady", "scene", "animation", "curves", "dvh", "viewer")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class RenderOptions:
     size: tuple[int, int] | None = None
     cmap: str = "inferno"
     camera: str = "iso"
+    convention: str = "radiological"   # slice display: "radiological" or "neurological"
+    colour_scale: str = "per-row"      # drug colour limits: "per-row" or "log"
     animation_format: str = "gif"
     report: bool = True
     exports: bool = True
@@ -42,21 +44,22 @@ def _draw(name: str, data, folder: Path, options: RenderOptions) -> Path | None:
         from .slices import slice_figure
 
         return slice_figure(data, folder / "slices.png", times=options.times, field=options.field,
-                            cmap=options.cmap, **size)
+                            cmap=options.cmap, convention=options.convention,
+                            scale=options.colour_scale, **size)
     if name == "steady":
         from .slices import steady_figure
 
-        return steady_figure(data, folder / "steady.png", **size)
+        return steady_figure(data, folder / "steady.png", convention=options.convention, **size)
     if name == "scene":
         from .scene import scene_figure
 
         time_s = options.times[0] if options.times else None
-        return scene_figure(data, folder / "scene.png", time=time_s, cmap=options.cmap,
-                            camera=options.camera, **size)
+        return scene_figure(data, folder / "scene.png", time=time_s, camera=options.camera, **size)
     if name == "animation" and data.has_drug:
         from .animation import animate
 
-        path, _ = animate(data, folder / f"animation.{options.animation_format}", field=options.field)
+        path, _ = animate(data, folder / f"animation.{options.animation_format}", field=options.field,
+                          convention=options.convention, scale=options.colour_scale)
         return path
     if name == "curves" and data.has_drug:
         from .plots import curves_figure
@@ -66,6 +69,10 @@ def _draw(name: str, data, folder: Path, options: RenderOptions) -> Path | None:
         from .plots import dvh_figure
 
         return dvh_figure(data, folder / "dvh.png", **size)
+    if name == "viewer":
+        from .viewer import write_viewer
+
+        return write_viewer(data, folder / "viewer.html")
     return None
 
 
@@ -99,9 +106,11 @@ def render_results(directory: str | Path, options: RenderOptions = RenderOptions
         shutil.rmtree(partial, ignore_errors=True)
     if options.report:
         from .report import write_report
+        from .viewer import viewer_section
 
         shown = {name: path for name in ALL_FIGURES for path in figure_files(final, name)}
-        written["report"] = write_report(data, shown, data.directory / "report.html")
+        written["report"] = write_report(data, shown, data.directory / "report.html",
+                                         extra_sections=[viewer_section(final)])
     if options.exports:
         from ..results.export import export_results
 

@@ -1,41 +1,26 @@
 """One self-contained HTML report of a results directory (figures embedded as data URIs).
 
-Units shown: AUC µg·h/mL (= kg·s/m³ / 3.6), concentrations µg/mL (= 1000 × kg/m³),
-pressures mmHg (= Pa / 133.32), doses mg, times s, volumes mL, flows mL/min, perfusion
-mL/min/100 mL; ratios and fractions are dimensionless. A metric's unit comes from its
-dotted key (``auc.tumor`` → µg·h/mL), see ``_UNITS``; unknown keys are shown as stored.
+The report reads as a clinical summary: the regional-advantage call-out, the case, the
+per-class table (volume [mL], perfusion target vs achieved [mL/min/100 mL], AUC [µg·h/mL] and
+C_max [µg/mL] under the catheter and IV, ratios [–]), the parameters with units and sources,
+the run's checks, the caveats, the figures, every metric by name with its unit
+(:mod:`perfusion.render.metric_names`; the raw ``metrics.json`` collapsible) and provenance.
+Sections are a list (:func:`report_sections`); ``write_report``'s ``extra_sections`` are
+placed after the figures.
 """
 from __future__ import annotations
 
 import base64
 import html
-import re
-from datetime import datetime, timezone
+import json
 from pathlib import Path
 
-from ..library.units import KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML, PA_TO_MMHG
 from ..results.load import ResultsData
+from .caveats import caveats_section, provenance_section
+from .metric_names import metric_name, metric_unit
+from .report_tables import checks_section, class_section, number, parameters_section, table
 from .slices import format_time
 
-# (regular expression on the dotted key, unit shown, factor from the stored SI value)
-_UNITS = [
-    (r"(^|\.)(auc|target_auc)(\.|$)|auc_systemic$|auc_kg_s_m3$", "µg·h/mL", KG_S_M3_TO_UG_H_ML),
-    (r"(^|\.)cmax(\.|$)|cmax_systemic$|concentration_kg_m3$", "µg/mL", KG_M3_TO_UG_ML),
-    (r"(^|\.)(ifp_mean|ifp_max)(\.|$)", "mmHg", PA_TO_MMHG),
-    (r"ml_min_100ml|(^|\.)perfusion_mean", "mL/min/100 mL", 1.0),
-    (r"ml_min(\.|$)|_ml_min\b", "mL/min", 1.0),
-    (r"volume_ml|_ml$", "mL", 1.0),
-    (r"(^|\.)dose_kg\.", "mg", 1e6),
-    (r"time_above_threshold\.", "min", 1 / 60),
-    (r"(^|\.)systemic\.(central|peripheral)_volume$", "L", 1e3),
-    (r"(^|\.)systemic\.clearance$", "mL/min", 6e7),
-    (r"(^|\.)systemic\.k(12|21)$", "1/min", 60.0),
-    (r"beta_per_pa_s", "1/(Pa·s)", 1.0),
-    (r"conductivity_m2_per_pa_s", "m²/(Pa·s)", 1.0),
-    (r"(^|\.)(timings|seconds)(\.|$)|_s$", "s", 1.0),
-    (r"_to_|fraction|regional_advantage|territory|relative|mass_balance_error|"
-     r"pattern_mismatch|inflow_vs_targets", "–", 1.0),
-]
 _CAPTIONS = {
     "slices": "Total tissue concentration C<sub>t</sub> on orthogonal planes through the target "
               "centre, at the end of the infusion and at the end of the run.",
@@ -59,7 +44,9 @@ text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:
 tr.highlight{background:#fff3c4;font-weight:600}.callout{background:#fff3c4;border-left:5px solid
 #e0a800;padding:.6em 1em;font-size:1.15em;margin:1em 0}figure{margin:1.5em 0}figure img,
 figure video{max-width:100%;border:1px solid #ddd}figcaption{color:#555;margin-top:.3em}
-.desc{white-space:pre-wrap;color:#444}
+.desc{white-space:pre-wrap;color:#444}tr.unconfirmed td:last-child,tr.failed{color:#a40000;
+font-weight:600}details{margin:.8em 0}summary{cursor:pointer;font-weight:600}
+pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:.6em}
 """
 
 
@@ -75,25 +62,11 @@ def flatten_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
     return flat
 
 
-def metric_unit(key: str) -> tuple[str, float]:
-    """``(unit shown, factor from the stored value)`` for a dotted metric key."""
-    for pattern, unit, factor in _UNITS:
-        if re.search(pattern, key):
-            return unit, factor
-    return "", 1.0
-
-
-def _number(value: float) -> str:
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.3e}"
-
-
 def _quantity(value, unit: str, scale: float = 1.0) -> str:
     from ..library.units import parse_quantity
 
     try:
-        return f"{_number(parse_quantity(value, unit) * scale)}"
+        return f"{number(parse_quantity(value, unit) * scale)}"
     except Exception:   # a malformed entry is shown as written rather than failing the report
         return str(value)
 
@@ -129,15 +102,16 @@ def _summary(data: ResultsData) -> str:
 
 
 def _metrics_table(data: ResultsData) -> str:
-    rows = []
-    for key, value in flatten_metrics(data.metrics).items():
-        unit, factor = metric_unit(key)
-        mark = ' class="highlight"' if key == "regional_advantage" else ""
-        rows.append(f"<tr{mark}><td><code>{html.escape(key)}</code></td>"
-                    f'<td class="num">{_number(value * factor)}</td>'
-                    f"<td>{html.escape(unit)}</td></tr>")
-    return ("<h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>"
-            + "".join(rows) + "</table>")
+    """Every number of metrics.json by name, in display units; the raw file below it."""
+    flat = flatten_metrics(data.metrics)
+    rows = [[metric_name(key), value * metric_unit(key)[1], metric_unit(key)[0], key]
+            for key, value in flat.items()]
+    marks = ["highlight" if key == "regional_advantage" else None for key in flat]
+    raw = html.escape(json.dumps(data.metrics, indent=1, ensure_ascii=False))
+    return (f"<h2>Metrics</h2><details><summary>All {len(rows)} metrics, by name, in display "
+            "units</summary>" + table(["metric", "value", "unit", "key"], rows, {1}, marks)
+            + "</details><details><summary>Raw metrics.json (SI units)</summary>"
+            f"<pre>{raw}</pre></details>")
 
 
 def _callout(data: ResultsData) -> str:
@@ -160,21 +134,23 @@ def _figure(name: str, path: Path) -> str:
     return f"<figure>{media}<figcaption><b>{html.escape(name)}</b>: {caption}</figcaption></figure>"
 
 
-def _provenance(data: ResultsData) -> str:
-    metrics = data.metrics
-    rows = [(key, metrics[key]) for key in ("version", "backend", "precision", "device")
-            if key in metrics]
-    rows += [(f"time: {k}", f"{v:.3g} s") for k, v in metrics.get("timings", {}).items()
-             if isinstance(v, (int, float))]
-    rows += [("results", str(data.directory.resolve())),
-             ("report written", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
-    body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in rows)
-    return f"<h2>Provenance</h2><table>{body}</table>"
+def report_sections(data: ResultsData, figures: dict[str, Path],
+                    extra_sections=()) -> list[str]:
+    """The report's sections in order (HTML fragments; empty ones left out)."""
+    metrics, case = data.metrics, data.case
+    shown = [_figure(name, Path(p)) for name, p in figures.items()
+             if Path(p).suffix.lower() in _MIME and Path(p).is_file()]
+    sections = [_callout(data), _summary(data), class_section(metrics),
+                parameters_section(metrics, case), checks_section(metrics),
+                caveats_section(metrics, case), "<h2>Figures</h2>" + "".join(shown) if shown else "",
+                *extra_sections, _metrics_table(data),
+                provenance_section(metrics, case, data.directory)]
+    return [s for s in sections if s]
 
 
-def write_report(data: ResultsData, figures: dict[str, Path], path) -> Path:
-    """Write ``report.html``: case, metrics, figures (embedded) and provenance.
+def write_report(data: ResultsData, figures: dict[str, Path], path, extra_sections=()) -> Path:
+    """Write ``report.html``: :func:`report_sections` (``extra_sections``, HTML fragments,
+    after the figures).
 
     Examples
     --------
@@ -182,12 +158,9 @@ def write_report(data: ResultsData, figures: dict[str, Path], path) -> Path:
     """
     path = Path(path)
     title = html.escape(f"perfusion report: {data.metrics.get('case', data.directory.name)}")
-    shown = [_figure(name, Path(p)) for name, p in figures.items()
-             if Path(p).suffix.lower() in _MIME and Path(p).is_file()]
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}"
-             f"</title><style>{_STYLE}</style></head><body><h1>{title}</h1>", _callout(data),
-             _summary(data), "<h2>Figures</h2>" + "".join(shown) if shown else "",
-             _metrics_table(data), _provenance(data), "</body></html>"]
+             f"</title><style>{_STYLE}</style></head><body><h1>{title}</h1>",
+             *report_sections(data, figures, extra_sections), "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(p for p in parts if p), encoding="utf-8")
     return path

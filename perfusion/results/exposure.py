@@ -71,6 +71,21 @@ def _clearance_metrics(clearance: dict) -> dict:
             "rest_derived": clearance["derived"], "sources": clearance["sources"]}
 
 
+def _drug_values(drug) -> dict:
+    """The resolved drug parameters as in a case file, SI with units (``"1e-10 m^2/s"``)."""
+    from ..case.introspect import unit_of
+    from ..case.protocol import DrugSpec
+    from ..transport.parameters import DRUG_FIELDS
+
+    values = {}
+    for key in (*DRUG_FIELDS, "blood_to_plasma"):
+        value, info = getattr(drug, key), DrugSpec.model_fields[key]
+        unit = unit_of(info.annotation, info.metadata)
+        quantity = isinstance(value, float) and unit is not None and unit.text
+        values[key] = f"{value!r} {unit.text}" if quantity else value
+    return values
+
+
 def _auc_extraction(rows: list[dict]) -> float | None:
     """``1 − Σ c_venous Δt / Σ c_inflow Δt`` over the time-series steps (None without inflow)."""
     inflow = venous = 0.0
@@ -98,7 +113,8 @@ def drug_metrics(case, domain, result) -> dict:
     threshold = case.exposure.auc_threshold
     dose = result.schedule.dose()
     metrics = route_metrics(domain, result.arterial, target, threshold, dose)
-    metrics["drug"] = {"name": result.drug.name, "sources": result.drug.sources,
+    metrics["drug"] = {"name": result.drug.name, "values": _drug_values(result.drug),
+                       "sources": result.drug.sources,
                        "systemic": {**vars(result.pk)}, "systemic_sources": result.pk_sources}
     metrics["dose_kg"] = {"total": dose, "intra_arterial": result.schedule.dose("intra-arterial"),
                           "intravenous": result.schedule.dose("intravenous")}

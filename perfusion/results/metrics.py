@@ -2,8 +2,9 @@
 
 Units: perfusion in mL/min/100 mL (``F × 6000``), pressures in Pa, flows in mL/min,
 volumes in mL. Every number a user might quote carries its unit in its key or in the
-``units`` table of ``metrics.json``. ``extremes``: supply pressure and perfusion extremes
-against physiological bounds (:mod:`perfusion.results.extremes`). ``territory``: the catheter
+``units`` table of ``metrics.json``. ``tissue_sources.<class>.<property>``: where each
+resolved tissue property came from (case file, preset or library default with its reference).
+``extremes``: supply pressure and perfusion extremes against physiological bounds (:mod:`perfusion.results.extremes`). ``territory``: the catheter
 territory ``w`` of its supply (:mod:`perfusion.steady.territory`, ``F`` perfusion, ``r``
 sink density of tree terminals draining into the tree) — ``flow_weighted_mean`` is the
 outflow-weighted ``Σ (F + r) w / Σ (F + r)`` that equals ``expected_flow_weighted_mean`` =
@@ -38,6 +39,7 @@ def steady_metrics(case, domain: Domain, steady: SteadyState) -> dict:
         "class_volume_ml": {c: v * 1e6 for c, v in volumes.items()},
         "tissue_presets": {c: spec.preset for c, spec in case.tissue.items()
                            if spec.preset is not None and c in domain.present_classes},
+        "tissue_sources": {c: dict(domain.tissue_sources[c]) for c in domain.present_classes},
         "perfusion_mean": _scaled(domain.class_means(steady.perfusion), PER_S_TO_ML_MIN_100ML),
         "perfusion_mean_by_supply": {
             name: _scaled(domain.class_means(s.perfusion), PER_S_TO_ML_MIN_100ML)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .labels import METRIC_LABELS, parameter_label, varied_parameters
 from .sampling import numeric
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ def write_summary(rows: list[dict], output: Path) -> Path:
 
 
 def write_figure(sweep, rows: list[dict], output: Path) -> Path | None:
-    """Headline metrics against each varied parameter (bands over sampled ones)."""
+    """Headline metrics (clinical units) against each parameter that differs between the finished
+    members (constant ones left out); the black line is the mean per value, or over sampled
+    parameters the median in quantile bins with the 10–90 % band — the legend says which."""
     try:
         import matplotlib
 
@@ -96,7 +99,10 @@ def write_figure(sweep, rows: list[dict], output: Path) -> Path | None:
     if not done:
         return None
     metrics = [m for m in FIGURE_METRIC if any(np.isfinite(r[m]) for r in done)]
-    params = sweep.varied
+    params = varied_parameters(sweep.varied, done)
+    if not params:
+        log.info("every varied parameter is constant over the finished members: no summary figure")
+        return None
     fig, axes = plt.subplots(len(metrics), len(params), squeeze=False,
                              figsize=(3.6 * len(params), 2.6 * len(metrics)))
     for j, key in enumerate(params):
@@ -107,16 +113,19 @@ def write_figure(sweep, rows: list[dict], output: Path) -> Path | None:
         x = np.array([labels.index(v) for v in values] if categorical else numbers, dtype=float)
         for i, metric in enumerate(metrics):
             ax = axes[i][j]
-            y = np.array([r[metric] for r in done])
-            ax.plot(x, y, "o", alpha=0.6, ms=4)
+            name, factor = METRIC_LABELS[metric]
+            y = np.array([r[metric] for r in done]) * factor
+            ax.plot(x, y, "o", alpha=0.6, ms=4, label="member")
             if key in sweep.sampled and len(x) >= 8:
                 _band(ax, x, y)
-            elif not categorical or len(labels) > 1:
+            else:
                 _means(ax, x, y)
             if categorical:
                 ax.set_xticks(range(len(labels)), [str(v) for v in labels], fontsize=7, rotation=20)
-            ax.set_xlabel(key if i == len(metrics) - 1 else "", fontsize=8)
-            ax.set_ylabel(metric if j == 0 else "", fontsize=8)
+            ax.set_xlabel(parameter_label(key, values) if i == len(metrics) - 1 else "", fontsize=8)
+            ax.set_ylabel(name if j == 0 else "", fontsize=8)
+            if i == 0:
+                ax.legend(fontsize=7, loc="best")
     fig.suptitle(f"sweep {sweep.spec.sweep.name}: {len(done)} of {len(rows)} members")
     fig.tight_layout()
     path = output / "summary.png"
@@ -127,7 +136,8 @@ def write_figure(sweep, rows: list[dict], output: Path) -> Path | None:
 
 def _means(ax, x, y):
     levels = np.unique(x)
-    ax.plot(levels, [np.nanmean(y[x == v]) for v in levels], "-", lw=1, color="k")
+    ax.plot(levels, [np.nanmean(y[x == v]) for v in levels], "-", lw=1, color="k",
+            label="mean of the members at each value")
 
 
 def _band(ax, x, y, bins=6):
@@ -141,8 +151,8 @@ def _band(ax, x, y, bins=6):
             q = np.quantile(y[inside], [0.1, 0.5, 0.9])
             low.append(q[0]), mid.append(q[1]), high.append(q[2])
     if centre:
-        ax.fill_between(centre, low, high, alpha=0.25, label="10–90 %")
-        ax.plot(centre, mid, "-", color="k", lw=1)
+        ax.fill_between(centre, low, high, alpha=0.25, label="10–90 % of the members per bin")
+        ax.plot(centre, mid, "-", color="k", lw=1, label="median per quantile bin")
 
 
 def sensitivity(sweep, rows: list[dict]) -> dict | None:

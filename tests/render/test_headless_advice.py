@@ -37,4 +37,4 @@ def test_no_opengl_advice_names_real_render_options(monkeypatch):
     assert advised <= _render_options(), f"unknown options {advised - _render_options()}: {message}"
     figures = re.findall(r"--only (\w+)", message)
     assert figures and set(figures) <= set(ALL_FIGURES) and "scene" not in figures, message
-    assert set(figures) == set(ALL_FIGURES) - {"scene"}, message
+    assert set(figures) == set(ALL_FIGURES) - {"scene", "viewer"}, message

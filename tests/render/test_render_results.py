@@ -30,7 +30,8 @@ def test_every_figure_report_and_export(rendered):
     for name in ("slices", "steady", "scene", "animation", "curves", "dvh", "report"):
         assert written[name].is_file() and written[name].stat().st_size > 1000, name
     assert sorted(p.name for p in (directory / "figures").iterdir()) == sorted(
-        ["slices.png", "steady.png", "scene.png", "animation.gif", "curves.png", "dvh.png"])
+        ["slices.png", "steady.png", "scene.png", "animation.gif", "curves.png", "dvh.png",
+         "viewer.html"])
     assert not (directory / "figures.partial").exists()
     assert (directory / "exports" / "auc.nii.gz").is_file()
     assert (directory / "exports" / "tissue.vtu").is_file()
@@ -48,6 +49,7 @@ def test_scene_shows_the_drug(rendered, tmp_path):
     assert image.std() > 10
     data = load_results(directory)
     data.fields["c_t"] = np.zeros_like(data.fields["c_t"])  # same scene without any drug
+    data.fields["auc"] = np.zeros_like(data.fields["auc"])
     empty = iio.imread(scene_figure(data, tmp_path / "empty.png"))[..., :3].astype(float)
     changed = np.abs(image - empty).sum(axis=2) > 30
     assert changed.mean() > 0.02  # the drug isosurfaces cover a visible part of the picture

@@ -32,7 +32,7 @@ def test_only_slices_leaves_the_other_figures(tmp_path, caplog):
     figures = directory / "figures"
     before = {p.name: p.read_bytes() for p in figures.iterdir()}
     assert sorted(before) == sorted(["slices.png", "steady.png", "scene.png", "animation.gif",
-                                     "curves.png", "dvh.png"])
+                                     "curves.png", "dvh.png", "viewer.html"])
 
     done = CliRunner().invoke(main, ["render", str(directory), "--only", "slices",
                                      "--size", "800x500", "--no-export"])
@@ -44,4 +44,5 @@ def test_only_slices_leaves_the_other_figures(tmp_path, caplog):
     report = (directory / "report.html").read_text(encoding="utf-8")
     for name in ("slices", "steady", "scene", "animation", "curves", "dvh"):
         assert f"<b>{name}</b>" in report, name
+    assert 'id="viewer"' in report                     # the viewer kept in the rewritten report
     assert not (directory / "figures.partial").exists()

@@ -1,4 +1,5 @@
-"""The self-contained HTML report: parses, embeds every figure, shows every metric with units."""
+"""The self-contained HTML report: parses, embeds every figure, shows every metric by name with
+its unit (and its key)."""
 from __future__ import annotations
 
 import base64
@@ -99,14 +100,15 @@ def test_every_figure_is_embedded(page, figures):
 
 
 def test_every_metric_is_shown_with_its_unit(page, data):
-    shown = {row["cells"][0]: row for row in page.rows if len(row["cells"]) == 3}
+    shown = {row["cells"][3]: row for row in page.rows if len(row["cells"]) == 4}
     flat = flatten_metrics(data.metrics)
     assert {"auc.tumor", "regional_advantage", "mass_balance_error", "iv.auc.tumor",
             "thresholds.auc_kg_s_m3"} <= set(flat)
     for key in flat:
         assert key in shown, key
-    value, unit = shown["auc.tumor"]["cells"][1:]
-    assert unit == "µg·h/mL"
+    name, value, unit, _ = shown["auc.tumor"]["cells"]
+    assert (name, unit) == ("AUC of C_t, tumour", "µg·h/mL")
+    assert shown["iv.auc.tumor"]["cells"][0] == "AUC of C_t, tumour (IV comparator)"
     assert float(value) == pytest.approx(data.metrics["auc"]["tumor"] * KG_S_M3_TO_UG_H_ML, rel=1e-3)
     assert shown["regional_advantage"]["class"] == "highlight"
     assert float(shown["cmax.tumor"]["cells"][1]) == pytest.approx(
