@@ -60,3 +60,14 @@ def test_verdict_rule():
     assert report.verdict(row, row.high * 1.01) == "order of magnitude"
     assert report.verdict(row, row.published * 3.1) == "wrong"
     assert report.verdict(row, row.published / 3.1) == "wrong"
+
+
+def test_readme_states_the_reports_tally():
+    """The README's summary of the validation report quotes the report's own tally."""
+    import re
+
+    report = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    tally = re.search(r"Tally: (\d+ within range, \d+ right order of magnitude, \d+ wrong)"
+                      r"\*\* \(of (\d+)\)", report)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert tally and f"Tally: {tally.group(1)} (of {tally.group(2)})" in readme
