@@ -4,7 +4,9 @@
 (0 = outside, no flow and no transport) and resolves each present class's property set:
 library default (``perfusion.library.tissues``), replaced by the class's ``preset`` where it
 sets a property, and by the case's own ``[tissue.<class>]`` keys over both.
-Per-voxel arrays are made on demand by :meth:`Domain.class_field`.
+Per-voxel arrays are made on demand by :meth:`Domain.class_field`. An image case with
+``geometry.background`` also carries its CT/MR on the grid (``Domain.background``), for
+the figures only.
 """
 from __future__ import annotations
 
@@ -37,6 +39,11 @@ class Domain:
     tissue_sources: dict[str, dict[str, str]]
     affine: np.ndarray
     mask: object = field(repr=False)
+    #: Whether ``affine`` places the grid in a patient (an image whose header gives its
+    #: geometry); False for phantoms and for images stored without one (.npy, LiTS .mrc).
+    patient_oriented: bool = False
+    #: The case's CT/MR (``geometry.background``) on the grid, float32 on the host; or None.
+    background: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -94,7 +101,7 @@ def resolve_tissue(name: str, spec: TissueSpec | None) -> tuple[dict[str, float]
 
 def build_domain(case, backend: Backend) -> Domain:
     """Build the :class:`Domain` of a validated case on ``backend``."""
-    geometry = case.geometry
+    geometry, background, patient_oriented = case.geometry, None, False
     if geometry.kind == "phantom":
         spacing = case.grid.spacing
         spacing = tuple(spacing) if isinstance(spacing, tuple) else (spacing,) * 3
@@ -107,6 +114,11 @@ def build_domain(case, backend: Backend) -> Domain:
 
         image, labels, class_names, spacing = load_label_image(geometry, case.grid)
         affine = image.affine
+        patient_oriented = image.spacing is not None   # the header gave size and orientation
+        if geometry.background is not None:
+            from .geometry.background import background_on_grid
+
+            background = background_on_grid(geometry, labels, affine)
     if not (labels > 0).any():
         raise GeometryError("geometry: no voxel belongs to a tissue class; check the label map")
     tissue, sources = {}, {}
@@ -116,4 +128,5 @@ def build_domain(case, backend: Backend) -> Domain:
     log.info("domain: %s voxels, classes %s", "×".join(map(str, labels.shape)), ", ".join(present))
     return Domain(backend=backend, spacing=tuple(float(h) for h in spacing), labels=labels,
                   class_names=tuple(class_names), tissue=tissue, tissue_sources=sources,
-                  affine=np.asarray(affine, dtype=float), mask=backend.xp.asarray(labels > 0))
+                  affine=np.asarray(affine, dtype=float), mask=backend.xp.asarray(labels > 0),
+                  background=background, patient_oriented=patient_oriented)

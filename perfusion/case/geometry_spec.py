@@ -5,6 +5,8 @@ Label sources of ``kind = "image"`` (exactly one): ``path`` (a label image; a 3D
 ``.seg.nrrd`` with ``segments``), ``dataset``, ``masks`` (one file per class), a
 ``totalsegmentator`` output folder, or a ``dicom`` series with its DICOM-SEG
 ``segmentation``. The named sources map segment names to classes with ``segments``.
+``background`` names the CT or MR image the labels lie on, for the figures' grey underlay
+(:mod:`perfusion.geometry.background`).
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from .schema_base import Strict
 
 Name = str
 SLICER_SUFFIX = ".seg.nrrd"
+#: ``background`` value that takes the public dataset's own image (its CT).
+DATASET_BACKGROUND = "dataset"
 
 
 class OrganSpec(Strict):
@@ -81,11 +85,16 @@ class GeometrySpec(Strict):
         "overlap the later wins, so list the organ first and its tumours after.")
     downsample: int = Field(
         1, ge=1, le=16, description="Merge f×f×f image voxels into one (majority class).")
+    background: Optional[str] = Field(
+        None, description="The CT or MR image the labels lie on (any format path reads), "
+        "relative to the case file; drawn grey under the drug in the slice figures, its "
+        "values (e.g. HU) resampled onto the label grid through both affines (fields.npz "
+        "background). With dataset, \"dataset\" takes the dataset's own image.")
 
     @model_validator(mode="after")
     def _kind_fields(self):
         image_keys = ("path", "dataset", "labels", "masks", "totalsegmentator", "dicom",
-                      "segmentation", "segments")
+                      "segmentation", "segments", "background")
         if self.kind == "phantom":
             if self.organ is None:
                 raise ValueError('a phantom needs organ = { shape = "ellipsoid", … }')
@@ -98,6 +107,9 @@ class GeometrySpec(Strict):
             raise ValueError('an image geometry needs exactly one of path = "…", dataset = "…", '
                              'masks = { class = "…" }, totalsegmentator = "folder/" or '
                              'dicom = "series folder/"')
+        if self.background == DATASET_BACKGROUND and self.dataset is None:
+            raise ValueError(f'background = "{DATASET_BACKGROUND}" takes the image of a dataset; '
+                             'without dataset give the image file, background = "ct.nii.gz"')
         if (self.dicom is None) != (self.segmentation is None):
             raise ValueError('dicom = "series folder/" and segmentation = "seg.dcm" go together')
         named = (self.totalsegmentator or self.dicom

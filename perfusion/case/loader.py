@@ -17,6 +17,7 @@ import pydantic
 from ..errors import CaseError
 from .checks import KeyedCaseError, unused_tissue_classes
 from .dosing import warn_implausible
+from .geometry_spec import DATASET_BACKGROUND
 from .introspect import model_of
 from .schema import Case
 
@@ -136,10 +137,11 @@ def _resolve_paths(raw: dict, source: Path) -> None:
     for key, table in tables:
         if not isinstance(table, dict):
             continue
-        names = {"geometry": ["path", "totalsegmentator", "dicom", "segmentation"],
+        names = {"geometry": ["path", "totalsegmentator", "dicom", "segmentation", "background"],
                  "geometry.masks": list(table)}.get(key, ["path"])
         for name in names:
-            if isinstance(table.get(name), str):
+            if isinstance(table.get(name), str) and not (
+                    name == "background" and table[name] == DATASET_BACKGROUND):
                 table[name] = _existing(Path(table[name]).expanduser(), source, f"{key}.{name}",
                                         missing)
     if missing:

@@ -39,6 +39,8 @@ Host: labels 1 byte and a float64 class field 8; building a phantom 16, an image
 snapshots 3 float32 per output time (12T), stacked again when written (24T) with ~16
 float64 of encoding buffers, and on CuPy the steady fields, AUC and Cmax copied to the host,
 ``(2S + 7) w + 16`` (+ 4 w: the embolised fields). On NumPy a stage needs device + host. A run needs its largest stage.
+With ``geometry.background`` (the CT/MR under the figures) every stage holds one more
+float32 per voxel on the host (4 bytes; ``Domain.background``).
 """
 from __future__ import annotations
 
@@ -107,6 +109,7 @@ def estimate(case) -> MemoryEstimate:
     drug = bool(case.infusion)
     simulation = case.simulation
     times = len(output_times(simulation.duration, simulation.output_every)) if drug else 0
+    background = 4 if case.geometry.background is not None else 0   # float32 on the host
     counts = {"S": len(case.supplies), "C": len(case.geometry.class_names()), "T": times,
               "drug": drug, "iv": drug and simulation.compare_iv,
               "emb": drug and case.embolization is not None, "catheter": case.catheter is not None,
@@ -114,7 +117,8 @@ def estimate(case) -> MemoryEstimate:
     needs = {}
     for backend in BACKENDS:
         for precision, w in PRECISIONS.items():
-            stages = [(1.0, domain_host / voxels), *_stages(counts, backend, w)]
+            stages = [(d, h + background) for d, h in
+                      [(1.0, domain_host / voxels), *_stages(counts, backend, w)]]
             if backend == "numpy":
                 need = Need(0, max(d + h for d, h in stages) * voxels)
             else:

@@ -64,7 +64,7 @@ def load_label_image(geometry, grid) -> tuple[LabelImage, np.ndarray, tuple[str,
     if geometry.downsample > 1:
         index = downsample_labels(index, geometry.downsample, len(class_names))
         spacing = tuple(h * geometry.downsample for h in spacing)
-        affine = image.affine @ _block_affine(geometry.downsample)
+        affine = image.affine @ block_affine(geometry.downsample)
         image = LabelImage(data=index, spacing=spacing, affine=affine, path=image.path)
     return image, index, class_names, spacing
 
@@ -83,7 +83,7 @@ def downsample_labels(index: np.ndarray, factor: int, classes: int) -> np.ndarra
     return counts.argmax(axis=0).astype(index.dtype)
 
 
-def _block_affine(factor: int) -> np.ndarray:
+def block_affine(factor: int) -> np.ndarray:
     """Index map of a downsampled grid: new voxel I is centred at old index f·I + (f − 1)/2."""
     block = np.diag([factor, factor, factor, 1.0])
     block[:3, 3] = (factor - 1) / 2

@@ -4,8 +4,9 @@ Units shown: concentration µg/mL (= 1000 × kg/m³), axes mm in the grid frame,
 Colour limits come from :func:`.limits.drug_limits`, the function the slice figure's rows
 use: per frame (the colour bar follows) by default, or one log range over the run, so a frame
 and the ``slices.png`` row at the same time show the same colours. Orientation letters and
-the scale bar as in the slices. Frames are ``size`` pixels, rounded up to multiples
-of 16 (what H.264 encoders need; GIFs get the same for one code path).
+the scale bar as in the slices, and so is the grey anatomy under the map where the case
+has one. Frames are ``size`` pixels, rounded up to multiples of 16 (what H.264 encoders
+need; GIFs get the same for one code path).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..results.load import ResultsData
 from .headless import require
 from .limits import SCALE_NOTES, drug_limits, drug_norm
 from .planes import VIEWS, plane, tissue_box
+from .underlay import background_plane, background_window
 from .slices import (FIELD_LABELS, SlicePanel, draw_panel, drug_field, format_time, new_figure,
                      orientation_note, outline_handles)
 
@@ -65,7 +67,9 @@ def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
     first, extent = image_at(0)
     fig = new_figure((width, height))
     ax = fig.subplots()
-    first_panel = SlicePanel("axial", focus[2], float(times[0]), first, labels, extent)
+    first_panel = SlicePanel("axial", focus[2], float(times[0]), first, labels, extent, "",
+                             background_plane(data, "axial", focus[2], box),
+                             background_window(data))
     artist = draw_panel(ax, data, first_panel, cmap, norm=drug_norm(limits[0], scale),
                         convention=convention)
     cax = ax.inset_axes([1.04, 0.0, 0.035, 1.0])    # follows the aspect-locked panel

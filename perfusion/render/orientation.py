@@ -17,7 +17,7 @@ import numpy as np
 CONVENTIONS = ("radiological", "neurological")
 CONVENTION_NOTES = {"radiological": "radiological convention: patient's left on image right",
                     "neurological": "neurological convention: patient's left on image left"}
-GRID_AXES_NOTE = "phantom: grid axes i, j, k taken as R, A, S"
+GRID_AXES_NOTE = "no patient orientation (phantom, or image without one): grid axes i, j, k taken as R, A, S"
 OPPOSITE = dict(zip("RLAPSI", "LRPAIS"))
 NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 _FAMILY = {"R": "RL", "L": "RL", "A": "AP", "P": "AP", "S": "SI", "I": "SI"}

@@ -6,7 +6,9 @@ grid frame in mm: the outer corner of voxel (0, 0, 0) is the origin, so voxel ``
 ``[i, i + 1) × spacing`` (the frame positions in case files use). Views: axial fixes ``k``
 (x–y), coronal fixes ``j`` (x–z), sagittal fixes ``i`` (y–z); the planes are chosen in
 :mod:`.planes`. Every panel carries orientation letters and a scale bar (:mod:`.orientation`);
-drug colour limits come from :mod:`.limits`, shared with the animation.
+drug colour limits come from :mod:`.limits`, shared with the animation. Where the case named
+a CT or MR (``geometry.background``), it is drawn grey under semi-transparent maps, its
+window in the legend (:mod:`.underlay`).
 
 Figures use matplotlib's object API (``Figure`` + ``FigureCanvasAgg``: no pyplot, no global
 backend state), ``DPI`` = 100, so ``size`` in pixels is the saved PNG's size exactly.
@@ -25,6 +27,7 @@ from .headless import require
 from .limits import SCALE_NOTES, drug_limits, drug_norm, robust_limits
 from .orientation import CONVENTION_NOTES, GRID_AXES_NOTE, orient_panel, panel_orientation
 from .planes import VIEWS, Plane, plane, slice_planes, tissue_box
+from .underlay import Window, background_plane, background_window, draw_underlay, underlay_handles
 
 DPI = 100
 OUTSIDE_COLOUR = "0.82"
@@ -47,6 +50,8 @@ class SlicePanel:
     labels: np.ndarray         # [a, b] class indices
     extent: tuple[float, float, float, float]  # mm: (x0, x1, y0, y1)
     through: str = ""          # what the plane passes through, e.g. "tumour centre"
+    background: np.ndarray | None = None   # [a, b] the anatomy (image units), drawn grey
+    window: Window | None = None           # its grey window
     ax: object = None          # the matplotlib Axes, once drawn
 
 
@@ -129,11 +134,13 @@ def outline_handles(data: ResultsData):
     masks = _outline_masks(data.labels, data.class_names)
     return [Line2D([], [], color=c, linestyle=s, linewidth=w, label=name, path_effects=_rim(c, w))
             for order, name in enumerate(masks) if masks[name].any()
-            for c, s, w in [_style(name, order)]]
+            for c, s, w in [_style(name, order)]] + underlay_handles(data)
 
 
 def grid_axes_only(data: ResultsData) -> bool:
     """True where the results carry no patient affine (phantoms, older results)."""
+    if "patient_oriented" in data.fields:
+        return not bool(data.fields["patient_oriented"])
     return data.case.get("geometry", {}).get("kind") == "phantom" or "affine" not in data.fields
 
 
@@ -145,13 +152,16 @@ def orientation_note(data: ResultsData, convention: str) -> str:
 
 def draw_panel(ax, data: ResultsData, panel: SlicePanel, cmap, vmin=None, vmax=None, norm=None,
                convention: str = "radiological"):
-    """Draw one panel (image, outlines, mm axes, orientation letters from the results'
-    affine in ``convention``, scale bar); returns the image artist."""
+    """Draw one panel (the anatomy in grey where the panel has it, the image over it,
+    outlines, mm axes, orientation letters from the results' affine in ``convention``, scale
+    bar); returns the image artist."""
     _, (xlabel, ylabel) = VIEWS[panel.view]
     ax.set_facecolor(OUTSIDE_COLOUR)
+    alpha = draw_underlay(ax, panel.background, panel.window, panel.extent)
     scaling = {"norm": norm} if norm is not None else {"vmin": vmin, "vmax": vmax}
     image = ax.imshow(np.ma.masked_invalid(panel.image).T, origin="lower", extent=panel.extent,
-                      cmap=cmap, interpolation="nearest", aspect="equal", **scaling)
+                      cmap=cmap, interpolation="nearest", aspect="equal", alpha=alpha,
+                      **scaling)
     draw_outlines(ax, panel.labels, data.class_names, panel.extent)
     affine = np.diag([*(data.spacing * 1e3), 1.0]) if grid_axes_only(data) else data.fields["affine"]
     shown = Plane(panel.view, panel.index, panel.through).shown_axes
@@ -182,7 +192,7 @@ def slice_panels(data: ResultsData, times=None, field: str = "c_t") -> list[Slic
     centre where apart), in µg/mL, NaN outside the tissue."""
     values = drug_field(data, field)
     times = default_times(data) if times is None else [float(t) for t in times]
-    box, labels = tissue_box(data.labels), data.labels
+    box, labels, window = tissue_box(data.labels), data.labels, background_window(data)
     panels = []
     for time in times:
         output = data.nearest_output(time)
@@ -191,7 +201,8 @@ def slice_panels(data: ResultsData, times=None, field: str = "c_t") -> list[Slic
             image, extent = plane(data, volume, cut.view, cut.index, box)
             label_plane, _ = plane(data, labels, cut.view, cut.index, box)
             panels.append(SlicePanel(cut.view, cut.index, float(data.fields["drug_times"][output]),
-                                     image, label_plane, extent, cut.through))
+                                     image, label_plane, extent, cut.through,
+                                     background_plane(data, cut.view, cut.index, box), window))
     return panels
 
 
@@ -260,12 +271,13 @@ def steady_figure(data: ResultsData, path, size=(1600, 560),
     fig = new_figure(size)
     axes = np.atleast_1d(fig.subplots(1, len(maps)))
     labels, _ = plane(data, data.labels, "axial", focus[2], box)
+    anatomy = background_plane(data, "axial", focus[2], box), background_window(data)
     for ax, (name, factor, label, cmap, limits) in zip(axes, maps):
         volume = np.where(tissue, data.fields[name] * factor, np.nan)
         image, extent = plane(data, volume, "axial", focus[2], box)
         vmin, vmax = limits or (robust_limits(volume[tissue], 1, 99) if name == "ifp"
                                 else (0.0, robust_limits(volume[tissue], 0, 99)[1]))
-        panel = SlicePanel("axial", focus[2], None, image, labels, extent)
+        panel = SlicePanel("axial", focus[2], None, image, labels, extent, "", *anatomy)
         artist = draw_panel(ax, data, panel, cmap, vmin, vmax, convention=convention)
         ax.set_title(label.split(" (")[0].capitalize(), fontsize=12)
         fig.colorbar(artist, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02, aspect=30,

@@ -45,6 +45,11 @@ class ResultsData:
         return np.asarray(self.fields["spacing"], dtype=float)
 
     @property
+    def background(self) -> np.ndarray | None:
+        """The case's CT/MR on the grid (its own units, e.g. HU), if the case named one."""
+        return self.fields.get("background")
+
+    @property
     def has_drug(self) -> bool:
         return "c_t" in self.fields
 

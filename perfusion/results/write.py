@@ -10,7 +10,9 @@ included) is replaced only with ``overwrite`` (``--overwrite``), and only then.
 ``perfusion_<supply>`` [Pa, 1/s], ``territory`` [-], ``ifp`` [Pa], ``interstitial_velocity``
 [m/s] (grid + (3,)), ``filtration`` [1/s]; after an embolisation the re-solved supply's
 ``p_<supply>_embolized``, ``perfusion_<supply>_embolized`` and ``perfusion_embolized``,
-``territory_embolized`` (also in ``fields/steady_embolized.vti``).
+``territory_embolized`` (also in ``fields/steady_embolized.vti``); with
+``geometry.background`` the case's CT/MR on the grid, ``background`` (float32, the image's
+own units, e.g. HU; fields.npz only).
 
 The VTK files (``fields/*.vti``, ``fields/tree_<supply>.vtp``) hold the same SI values but
 lengths (spacing, points, radii) in millimetres, stated in their field data
@@ -86,9 +88,12 @@ def write_results(directory: str | Path, *, resolved: dict, metrics: dict,
             write_tree_vtp(partial / "fields" / file_name, tree, point_data=points, cell_data=cells)
         if drug is not None:
             arrays.update(write_drug_outputs(partial, drug, domain))
+        if domain.background is not None:
+            arrays["background"] = domain.background
         save_npz(partial / "fields" / "fields.npz", {
             **arrays, "class_names": np.array(domain.class_names),
-            "spacing": np.asarray(domain.spacing), "affine": domain.affine})
+            "spacing": np.asarray(domain.spacing), "affine": domain.affine,
+            "patient_oriented": np.asarray(domain.patient_oriented)})
         (partial / "solver_history.json").write_text(json.dumps(histories), encoding="utf-8")
         (partial / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         _move_into_place(partial, directory, overwrite)
