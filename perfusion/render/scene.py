@@ -26,6 +26,11 @@ from .palette import ISO_LEVELS, ORGAN_OPACITY, PALETTE, supply_colour, supply_l
 from .tree_scene import add_trees
 
 CAMERAS = {"iso": "iso", "xy": "xy", "xz": "xz", "yz": "yz"}
+WINDOW_CENTRE = (0.38, 0.0)   # the view's centre shifted right [normalised viewport], so the
+                             # organ sits left of the legend
+LEGEND_SIZE = 0.33           # the legend's width, as a fraction of the window's
+LEGEND_BACKGROUND = "#f2f2f2"
+LEGEND_TEXT = "#1a1a1a"
 TUMOUR_CLASSES = {"tumor": "tumour", "necrotic": "necrotic core"}
 
 
@@ -102,7 +107,9 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     plotter = pyvista.Plotter(off_screen=True, window_size=list(size))
     plotter.set_background("white")
     legend = []
-    for meaning, surface in class_surfaces(pyvista, data).items():
+    surfaces = class_surfaces(pyvista, data)
+    organ_bounds = np.reshape(surfaces["organ"].bounds, (3, 2))
+    for meaning, surface in surfaces.items():
         if meaning == "organ":
             plotter.add_mesh(surface, color=PALETTE["organ"], opacity=ORGAN_OPACITY,
                              silhouette={"color": PALETTE["organ"], "line_width": 2.0})
@@ -131,17 +138,16 @@ def scene_figure(data: ResultsData, path: Path, time: float | None = None, size=
     for tip in tips:
         catheter_line(plotter, pyvista, tip, extent, radius)
     legend += [["catheter", PALETTE["catheter"]]] if tips else []
-    legend = [list(entry) for entry in supply_legend(data.case.get("supplies", []))] + legend
-    plotter.add_legend(legend, bcolor="white", face="rectangle", size=(0.3, 0.032 * len(legend)),
-                       loc="upper right")
+    add_legend(plotter, pyvista, [*supply_legend(data.case.get("supplies", [])), *legend])
     plotter.add_text(f"{title}: isosurfaces" if drug is not None else title, font_size=12,
                      color="black", position="upper_left")
-    _scale_and_orientation(plotter, data, extent)
+    _scale_and_orientation(plotter, data, organ_bounds)
     focus = (np.array(data.focus()) + 0.5) * data.spacing * 1e3
     plotter.camera_position = CAMERAS[camera]
     plotter.camera.focal_point = focus
     plotter.reset_camera_clipping_range()
     plotter.camera.zoom(1.15)
+    plotter.camera.SetWindowCenter(*WINDOW_CENTRE)    # the organ left of the legend
     plotter.screenshot(str(path))
     plotter.close()
     return Path(path)
@@ -154,20 +160,58 @@ def orientation_letters(data: ResultsData) -> tuple[str, str, str]:
     return ("R", "A", "S") if grid_axes_only(data) else axis_codes(data.fields["affine"])
 
 
-def _scale_and_orientation(plotter, data: ResultsData, extent: np.ndarray) -> None:
-    """A ruler of a round length [mm] along the grid's first axis, and labelled axes."""
-    length = scale_bar_mm(float(extent[0]) * 2)
-    start = np.array([0.0, 1.05 * extent[1], 0.0])
-    plotter.add_ruler(start, start + [length, 0.0, 0.0], title=f"{length:g} mm", number_labels=2,
-                      label_format="%.0f", label_color="black", tick_color="black")
+def ruler_ends(organ_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scale ruler's ends [mm]: a round length along the grid's first axis, centred under
+    the organ on the front lower edge of its bounding box ((min, max) per axis, mm), the
+    edge nearest the iso camera."""
+    length = scale_bar_mm(2 * float(np.ptp(organ_bounds[0])))
+    middle = np.array([organ_bounds[0].mean(), organ_bounds[1, 1], organ_bounds[2, 0]])
+    half = np.array([length / 2, 0.0, 0.0])
+    return middle - half, middle + half
+
+
+def _scale_and_orientation(plotter, data: ResultsData, organ_bounds: np.ndarray) -> None:
+    """A ruler of a round length [mm] under the organ (:func:`ruler_ends`), and labelled axes."""
+    start, end = ruler_ends(organ_bounds)
+    ruler = plotter.add_ruler(start, end, title="", number_labels=2, show_labels=False,
+                              tick_color="black", tick_length=8)
+    ruler.GetProperty().SetLineWidth(3)
+    below = np.array([0.0, 0.0, 0.1 * float(np.ptp(organ_bounds[2]))])
+    plotter.add_point_labels([(start + end) / 2 - below], [f"{np.linalg.norm(end - start):g} mm"],
+                             font_size=18, text_color="black", shape_opacity=0.0,
+                             show_points=False, always_visible=True)
     letters = orientation_letters(data)
     plotter.add_axes(xlabel=letters[0], ylabel=letters[1], zlabel=letters[2], color="black")
 
 
+def add_legend(plotter, pyvista, entries) -> None:
+    """The legend, upper right: dark text on a light box, each swatch a ``(label, colour)``
+    entry's drawn colour (VTK draws an entry's text in its colour unless that is unset)."""
+    height = 0.032 * len(entries)
+    legend = plotter.add_legend([list(entry) for entry in entries], bcolor=LEGEND_BACKGROUND,
+                                border=True, face="rectangle", loc=None)
+    legend.SetPosition(0.99 - LEGEND_SIZE, 0.95 - height)      # inside the frame, top right
+    legend.SetPosition2(LEGEND_SIZE, height)
+    for index, (_, colour) in enumerate(entries):
+        swatch = pyvista.wrap(legend.GetEntrySymbol(index)).copy()
+        swatch.cell_data["colour"] = np.tile(np.array(pyvista.Color(colour).int_rgb, np.uint8),
+                                             (swatch.n_cells, 1))
+        legend.SetEntrySymbol(index, swatch)
+        legend.SetEntryColor(index, -1.0, -1.0, -1.0)
+    legend.GetEntryTextProperty().SetColor(pyvista.Color(LEGEND_TEXT).float_rgb)
+
+
+def catheter_tube(pyvista, tip, extent, radius):
+    """The catheter [mm]: a tube of ``radius`` from above the organ (``extent``: the grid's
+    size, mm) down to its tip."""
+    return pyvista.Tube(pointa=tip + np.array([0.0, 0.0, 0.45 * extent[2]]), pointb=tip,
+                        radius=radius)
+
+
 def catheter_line(plotter, pyvista, tip, extent, radius) -> None:
-    """The catheter: a line from above the organ down to its tip [mm]."""
+    """The catheter (:func:`catheter_tube`), labelled at its upper end."""
+    tube = catheter_tube(pyvista, tip, extent, radius * 0.35)
+    plotter.add_mesh(tube, color=PALETTE["catheter"])
     start = tip + np.array([0.0, 0.0, 0.45 * extent[2]])
-    plotter.add_mesh(pyvista.Tube(pointa=start, pointb=tip, radius=radius * 0.35),
-                     color=PALETTE["catheter"])
     plotter.add_point_labels([start], ["catheter"], font_size=16, text_color="black",
                              shape_opacity=0.0, show_points=False)

@@ -24,6 +24,7 @@ from .palette import PALETTE
 
 MIN_TUBE = 0.0025          # minimum drawn tube radius, as a fraction of the scene's extent
 HIGHLIGHT_WIDENING = 1.6  # the catheterised subtree's sleeve radius / the vessel's tube radius
+SLEEVE_OPACITY = 0.65     # the sleeve's: cyan stands out from viridis teal, flow shows through
 
 
 def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]:
@@ -50,15 +51,16 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
         plotter.add_mesh(mesh.tube(scalars="tube_radius", absolute=True, n_sides=8),
                          scalars="flow", cmap="viridis", clim=(np.percentile(flow, 5), flow.max()),
                          scalar_bar_args={"title": "log10 flow [mL/min]\n", "vertical": True,
-                                          "position_x": 0.1, "position_y": 0.35,
-                                          "height": 0.4, "color": "black", "fmt": "%.1f"})
+                                          "position_x": 0.88, "position_y": 0.12,
+                                          "height": 0.38, "color": "black", "fmt": "%.1f"})
         flag = cells.get("catheter")
         if flag is not None and flag.any():
             inside = np.flatnonzero(flag == 1)
             sub = pyvista.PolyData(points, lines=lines.reshape(-1, 3)[inside].ravel())
             sub.point_data["tube_radius"] = HIGHLIGHT_WIDENING * mesh.point_data["tube_radius"]
             plotter.add_mesh(sub.tube(scalars="tube_radius", absolute=True, n_sides=8),
-                             color=PALETTE["catheterised subtree"], opacity=0.45)
+                             color=PALETTE["catheterised subtree"], opacity=SLEEVE_OPACITY,
+                             ambient=0.5)
             feeding = _incoming(segments, len(points))[segments[inside, 0]]
             first = inside[(feeding < 0) | (flag[np.maximum(feeding, 0)] == 0)][0]
             tips.append(points[segments[first, 0]])

@@ -2,8 +2,9 @@
 
 Layers (grid frame, millimetres; colours from :mod:`.palette`): the organ (faint), the tumour
 and necrotic core, the arterial trees (tubes coloured by log10 flow [mL/min]), the catheter
-tip, AUC isosurfaces [µg·h/mL] at 10/50/90 % of the target's class mean, and one C_t
-isosurface [µg/mL] per time point, at half the target's peak class-mean C_t. The scene is
+and its tip (in a second renderer layer, drawn on top of every surface), AUC isosurfaces
+[µg·h/mL] at 10/50/90 % of the target's class mean, and one C_t isosurface [µg/mL] per time
+point, at half the target's peak class-mean C_t. The scene is
 serialised into vtk.js's state format (trame-vtk's serialisers, no server) and embedded in
 trame-vtk's standalone vtk.js viewer; a small inline script adds a checkbox per layer and a
 choice of time point. Nothing is fetched: the viewer's favicon links and URL-parsing base are
@@ -24,11 +25,13 @@ from ..library.units import KG_M3_TO_UG_ML
 from ..results.load import ResultsData
 from .headless import pyvista_offscreen, require
 from .palette import PALETTE
-from .scene import class_surfaces, drug_field, inlets, iso_levels, scene_grid
+from .scene import catheter_tube, class_surfaces, drug_field, inlets, iso_levels, scene_grid
 from .tree_scene import add_trees
 
 
 TIME_POINTS = 6                  # C_t isosurfaces offered (evenly spread over the outputs)
+TIP_RADIUS = 0.02                # the catheter tip's sphere, as a fraction of the grid's extent
+TUBE_RADIUS = 0.006              # the catheter tube's, as a fraction of the grid's extent
 #: text of the vtk.js viewer that would reach the network, and its offline replacement
 OFFLINE = {"`https://kitware.github.io/vtk-js/icon/favicon-${t}x${t}.png`": '"data:,"',
            '"http://any"': '"file:///any"',
@@ -61,6 +64,26 @@ def _drug_layers(plotter, pyvista, data: ResultsData) -> list[tuple[str, str, in
     return layers
 
 
+def _catheter_overlay(plotter, pyvista, tips: list[np.ndarray], extent: np.ndarray) -> None:
+    """The catheter tips (spheres) and tubes [mm] in a second renderer layer over the scene,
+    sharing its camera and clearing no colour but the depth: drawn on top of every surface
+    (``extent``: the grid's size, mm)."""
+    overlay = require("vtkmodules.vtkRenderingCore").vtkRenderer()
+    overlay.SetLayer(1)
+    overlay.SetPreserveColorBuffer(True)
+    overlay.SetInteractive(False)
+    overlay.SetActiveCamera(plotter.renderer.GetActiveCamera())
+    plotter.render_window.SetNumberOfLayers(2)
+    plotter.render_window.AddRenderer(overlay)
+    size = float(extent.max())
+    for tip in tips:
+        for mesh in (pyvista.Sphere(radius=TIP_RADIUS * size, center=tip),
+                     catheter_tube(pyvista, tip, extent, TUBE_RADIUS * size)):
+            actor = plotter.add_mesh(mesh, color=PALETTE["catheter"], reset_camera=False)
+            plotter.renderer.RemoveActor(actor)
+            overlay.AddActor(actor)
+
+
 def build_viewer_scene(pyvista, data: ResultsData):
     """The viewer's plotter and its layers: (label, group, number of actors) in actor order."""
     plotter = pyvista.Plotter(off_screen=True, window_size=(900, 700))
@@ -78,13 +101,11 @@ def build_viewer_scene(pyvista, data: ResultsData):
     if len(plotter.renderer.actors) > before:
         layers.append(("arterial trees (colour: log10 flow)", "layer", len(plotter.renderer.actors) - before))
     tips += [position for _, _, position, on_catheter in inlets(data) if on_catheter]
-    for tip in tips:
-        plotter.add_mesh(pyvista.Sphere(radius=0.02 * float(extent.max()), center=tip),
-                         color=PALETTE["catheter"])
-    if tips:
-        layers.append(("catheter tip", "layer", len(tips)))
     if data.has_drug:
         layers += _drug_layers(plotter, pyvista, data)
+    if tips:                  # last: its actors live in the overlay, after the main renderer's
+        _catheter_overlay(plotter, pyvista, tips, extent)
+        layers.append(("catheter and tip (drawn on top)", "layer", 2 * len(tips)))
     plotter.camera_position = "iso"
     plotter.reset_camera()
     return plotter, layers
@@ -153,10 +174,11 @@ _CONTROLS = """<script>
 (function () {
   const layers = __LAYERS__;
   const total = layers.reduce((n, layer) => n + layer.count, 0);
-  function actors() {
+  function actors() {   // the scene's actors, then the overlay's (the catheter, drawn on top)
     const window_ = window.global && window.global.renderWindow;
-    const lists = window_ ? window_.getRenderers().map(r => r.getActors()) : [];
-    const found = lists.reduce((a, b) => (b.length > a.length ? b : a), []);
+    const renderers = window_ ? [...window_.getRenderers()] : [];
+    renderers.sort((a, b) => a.getLayer() - b.getLayer());
+    const found = renderers.flatMap(r => r.getActors());
     return found.length >= total ? [window_, found] : null;
   }
   function show(index, visible) {
