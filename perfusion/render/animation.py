@@ -1,4 +1,5 @@
-"""An animation of the drug in tissue: the axial plane through the focus at every output time.
+"""An animation of the drug in tissue: the axial plane through the slices' picture centre
+(tumour, else catheter territory, else tissue centre of mass) at every output time.
 
 Units shown: concentration µg/mL (= 1000 × kg/m³), axes mm in the grid frame, clock in h/min.
 Colour limits come from :func:`.limits.drug_limits`, the function the slice figure's rows
@@ -19,10 +20,11 @@ from ..library.units import KG_M3_TO_UG_ML
 from ..results.load import ResultsData
 from .headless import require
 from .limits import SCALE_NOTES, drug_limits, drug_norm
-from .planes import VIEWS, plane, tissue_box
+from .planes import VIEWS, picture_centre, plane, tissue_box
 from .underlay import background_plane, background_window
-from .slices import (FIELD_LABELS, SlicePanel, draw_panel, drug_field, format_time, new_figure,
-                     orientation_note, outline_handles)
+from .outlines import outline_handles
+from .slices import (SlicePanel, bar_label, draw_panel, drug_field, format_time, new_figure,
+                     orientation_note)
 
 log = logging.getLogger(__name__)
 BLOCK = 16
@@ -57,7 +59,7 @@ def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
     width, height = frame_size(size)
     tissue = data.labels > 0
     limits = frame_limits(data, field, scale)
-    focus, box = data.focus(), tissue_box(data.labels)
+    (focus, through), box = picture_centre(data), tissue_box(data.labels)
     labels, _ = plane(data, data.labels, "axial", focus[2], box)
 
     def image_at(output: int) -> np.ndarray:
@@ -67,16 +69,16 @@ def render_frames(data: ResultsData, field: str = "c_t", size=(960, 544),
     first, extent = image_at(0)
     fig = new_figure((width, height))
     ax = fig.subplots()
-    first_panel = SlicePanel("axial", focus[2], float(times[0]), first, labels, extent, "",
+    first_panel = SlicePanel("axial", focus[2], float(times[0]), first, labels, extent, through,
                              background_plane(data, "axial", focus[2], box),
                              background_window(data))
     artist = draw_panel(ax, data, first_panel, cmap, norm=drug_norm(limits[0], scale),
                         convention=convention)
     cax = ax.inset_axes([1.04, 0.0, 0.035, 1.0])    # follows the aspect-locked panel
-    fig.colorbar(artist, cax=cax, extend="both").set_label(
-        f"{FIELD_LABELS.get(field, field)} (µg/mL)", fontsize=12)
+    fig.colorbar(artist, cax=cax, extend="max" if scale == "per-row" else "both").set_label(
+        bar_label(field), fontsize=12)
     z = (focus[2] + 0.5) * data.spacing[VIEWS["axial"][0]] * 1e3
-    ax.set_title(f"{data.metrics.get('case', data.directory.name)}: axial plane z = {z:.0f} mm"
+    ax.set_title(f"{data.metrics.get('case', data.directory.name)}: axial plane z = {z:.0f} mm through {through}"
                  f"\n{orientation_note(data, convention)}\n{SCALE_NOTES[scale]}",
                  fontsize=9, loc="left")
     fig.legend(handles=outline_handles(data), loc="outside lower center", ncol=4, fontsize=11,

@@ -94,6 +94,6 @@ def orient_panel(ax, extent, orientation: PanelOrientation) -> None:
     height = bottom + 0.07 * (top - bottom)
     ax.plot([start, end], [height, height], color="white", linewidth=3, solid_capstyle="butt",
             path_effects=rim, gid="scale-bar")
-    ax.text((start + end) / 2, height + 0.02 * (top - bottom), f"{length:g} mm",
-            ha="center", va="bottom", color="white", fontsize=9, path_effects=rim,
+    ax.text(start, height + 0.02 * (top - bottom), f"{length:g} mm",   # inside, clear of ticks
+            ha="left", va="bottom", color="white", fontsize=9, path_effects=rim,
             gid="scale-bar-label")

@@ -1,5 +1,7 @@
-"""Where the slice figures cut: orthogonal planes through the target's centre (the tumour,
-else the tissue) and through the catheter territory's centre of mass.
+"""Where the slice figures cut: orthogonal planes through the target's centre (the tumour)
+and through the catheter territory's centre of mass; without a target, through the
+territory's centre only (a brain's tissue centre is the midline fissure, far from an MCA
+territory); with neither, through the tissue voxels' centre of mass.
 
 Indices are voxels of the grid; extents are millimetres in the grid frame (the outer corner
 of voxel (0, 0, 0) is the origin). Views: axial fixes ``k`` (x–y), coronal fixes ``j``
@@ -67,14 +69,29 @@ def territory_centre(data: ResultsData) -> tuple[float, float, float] | None:
                         * np.arange(weight.shape[a])).sum() / total) for a in range(3))
 
 
+def _has_target(data: ResultsData) -> bool:
+    return data.target is not None and bool(data.class_mask(data.target).any())
+
+
+def picture_centre(data: ResultsData) -> tuple[tuple[int, int, int], str]:
+    """The voxel single-plane pictures (steady fields, animation) cut through, and what it is:
+    the target's centre of mass, else the catheter territory's, else the tissue's."""
+    centre = None if _has_target(data) else territory_centre(data)
+    if centre is not None:
+        return tuple(int(round(c)) for c in centre), "catheter territory centre"
+    if _has_target(data):
+        target = "tumour" if data.target in ("tumor", "tumour") else data.target
+        return data.focus(), f"{target} centre"
+    return data.focus(), "tissue centre of mass"     # mean voxel, not the bounding box's middle
+
+
 def slice_planes(data: ResultsData) -> list[Plane]:
-    """Axial, coronal and sagittal planes through the target's centre, then those through the
-    catheter territory's centre of mass that are not within ``SAME_PLANE_VOXELS`` of them."""
-    focus = data.focus()
-    target = "tumour centre" if data.target in ("tumor", "tumour") else (
-        f"{data.target} centre" if data.target else "tissue centre")
+    """Axial, coronal and sagittal planes through :func:`picture_centre`; with a target, then
+    those through the catheter territory's centre of mass that are not within
+    ``SAME_PLANE_VOXELS`` of the target's planes."""
+    focus, target = picture_centre(data)
     planes = [Plane(view, focus[axis], target) for view, (axis, _) in VIEWS.items()]
-    centre = territory_centre(data)
+    centre = territory_centre(data) if _has_target(data) else None
     if centre is None:
         return planes
     for number, (view, (axis, _)) in enumerate(VIEWS.items()):

@@ -3,6 +3,8 @@
 Units shown: time h, concentrations µg/mL (= 1000 × kg/m³; ``c_t_<class>`` class means of total
 tissue concentration C_t, ``c_sys`` systemic plasma), AUC µg·h/mL (= kg·s/m³ / 3.6).
 IA = the intra-arterial run (solid lines), IV = the intravenous comparator (dashed).
+Class colours are the 3D scene's (:data:`.palette.PALETTE`): tumour, necrotic core, and normal
+tissue in the organ's colour; systemic plasma, which the scene does not draw, dark grey.
 """
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import numpy as np
 from ..errors import ResultsError
 from ..library.units import KG_M3_TO_UG_ML, KG_S_M3_TO_UG_H_ML
 from ..results.load import ResultsData
+from .palette import PALETTE
 from .slices import new_figure, save_figure
 
-_CLASS_COLOURS = {"normal": "#1f77b4", "tumor": "#d62728", "necrotic": "#8c564b"}
-_OTHER_COLOURS = ["#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2"]
+_CLASS_COLOURS = {"normal": PALETTE["organ"], "tumor": PALETTE["tumour"],
+                  "tumour": PALETTE["tumour"], "necrotic": PALETTE["necrotic core"]}
+_OTHER_COLOURS = ["#bcbd22", "#9467bd", "#ff7f0e", "#17becf"]   # none of them in PALETTE
 PLASMA_COLOUR = "0.25"
+DVH_DECADES = 8     # the exposure–volume axis reaches at most this far below the top AUC
 
 
 def class_colour(name: str, order: int = 0) -> str:
@@ -60,11 +65,12 @@ def _log_floor(curves: list[np.ndarray]) -> float:
     return max(peak * 1e-5, 0.3 * min(ends)) if ends else peak * 1e-5
 
 
-def _log_ticks(axis) -> None:
-    """Plain numbers (0.01, 2, 50) instead of powers of ten on a log axis."""
+def _log_ticks(axis, decades: float = 0.0) -> None:
+    """Plain numbers (0.01, 2, 50) instead of powers of ten on a log axis; powers of ten only
+    where it spans more than four ``decades`` (1-2-5 ticks would overlap)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(LogLocator(subs=(1.0,) if decades > 4 else (1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -86,6 +92,11 @@ def _curve_legend(data: ResultsData, runs: list[str]):
 
 def curves_figure(data: ResultsData, path, size=(1200, 700)) -> Path:
     """Mean C_t per tissue class (left) and systemic plasma c_sys (right), IA solid, IV dashed."""
+    return save_figure(build_curves_figure(data, size), path)
+
+
+def build_curves_figure(data: ResultsData, size=(1200, 700)):
+    """The unsaved figure of :func:`curves_figure`."""
     _require_drug(data, "the concentration–time figure")
     runs = [("IA", data.timeseries, "-")]
     if data.timeseries_iv:
@@ -126,7 +137,7 @@ def curves_figure(data: ResultsData, path, size=(1200, 700)) -> Path:
                  f"vs intravenous (dashed){note}" if len(runs) > 1 else
                  f"{data.metrics.get('case', data.directory.name)}: intra-arterial infusion",
                  fontsize=14)
-    return save_figure(fig, path)
+    return fig
 
 
 def exposure_volume(auc: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -138,17 +149,24 @@ def exposure_volume(auc: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 
 def _auc_levels(maps: list[np.ndarray], threshold: float | None) -> np.ndarray:
+    """Log-spaced AUC levels from below the smallest positive value of every map (each
+    curve's whole support, floored ``DVH_DECADES`` under the top) to above the largest."""
     values = np.concatenate([m[m > 0] for m in maps]) if maps else np.array([])
     if not values.size:
         return np.linspace(0, 1, 200)
-    low, high = min(np.percentile(m[m > 0], 1) for m in maps if (m > 0).any()), values.max()
+    low, high = values.min(), values.max()
     if threshold:
         low = min(low, threshold)
-    return np.geomspace(max(low, high * 1e-4) / 1.5, high * 1.05, 400)
+    return np.geomspace(max(low, high * 10.0 ** -DVH_DECADES) / 1.5, high * 1.05, 400)
 
 
 def dvh_figure(data: ResultsData, path, size=(1000, 700)) -> Path:
     """Exposure–volume histograms: share of each class's volume with AUC ≥ level (µg·h/mL)."""
+    return save_figure(build_dvh_figure(data, size), path)
+
+
+def build_dvh_figure(data: ResultsData, size=(1000, 700)):
+    """The unsaved figure of :func:`dvh_figure`; x from below every curve's smallest AUC."""
     _require_drug(data, "the exposure–volume figure")
     maps = [("IA", data.fields["auc"] * KG_S_M3_TO_UG_H_ML, "-")]
     if "auc_iv" in data.fields:
@@ -176,7 +194,7 @@ def dvh_figure(data: ResultsData, path, size=(1000, 700)) -> Path:
                         bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
                         arrowprops={"arrowstyle": "->", "color": "0.3"})
     ax.set_xscale("log")
-    _log_ticks(ax.xaxis)
+    _log_ticks(ax.xaxis, np.log10(levels[-1] / levels[0]))
     ax.set_xlim(levels[0], levels[-1])
     ax.set_ylim(0, 102)
     ax.set_xlabel("AUC of total tissue concentration (µg·h/mL)", fontsize=12)
@@ -187,4 +205,4 @@ def dvh_figure(data: ResultsData, path, size=(1000, 700)) -> Path:
             "\nintra-arterial only (the IV comparator's AUC map is not saved)")
     ax.set_title(f"{data.metrics.get('case', data.directory.name)}: exposure–volume "
                  f"histogram{only}", fontsize=13)
-    return save_figure(fig, path)
+    return fig

@@ -6,7 +6,10 @@ grid frame in mm: the outer corner of voxel (0, 0, 0) is the origin, so voxel ``
 ``[i, i + 1) × spacing`` (the frame positions in case files use). Views: axial fixes ``k``
 (x–y), coronal fixes ``j`` (x–z), sagittal fixes ``i`` (y–z); the planes are chosen in
 :mod:`.planes`. Every panel carries orientation letters and a scale bar (:mod:`.orientation`);
-drug colour limits come from :mod:`.limits`, shared with the animation. Where the case named
+drug colour limits come from :mod:`.limits`, shared with the animation (per row: 0 to the
+99.5th percentile; the steady IFP: percentiles, from 0 where near-uniform, its range stated
+on the bar). Unless a height is asked for, the slice figure's height follows the panels'
+aspect, so no empty band sits above or below them. Where the case named
 a CT or MR (``geometry.background``), it is drawn grey under semi-transparent maps, its
 window in the legend (:mod:`.underlay`).
 
@@ -24,19 +27,21 @@ from ..errors import ResultsError
 from ..library.units import KG_M3_TO_UG_ML, PA_TO_MMHG, PER_S_TO_ML_MIN_100ML
 from ..results.load import ResultsData
 from .headless import require
-from .limits import SCALE_NOTES, drug_limits, drug_norm, robust_limits
+from .limits import SCALE_NOTES, drug_limits, drug_norm, robust_limits, spread_limits
+from .outlines import draw_outlines, outline_handles
 from .orientation import CONVENTION_NOTES, GRID_AXES_NOTE, orient_panel, panel_orientation
-from .planes import VIEWS, Plane, plane, slice_planes, tissue_box
-from .underlay import Window, background_plane, background_window, draw_underlay, underlay_handles
+from .planes import VIEWS, Plane, picture_centre, plane, slice_planes, tissue_box
+from .underlay import Window, background_plane, background_window, draw_underlay
 
 DPI = 100
 OUTSIDE_COLOUR = "0.82"
 FIELD_LABELS = {"c_t": "total tissue concentration $C_t$", "c_e": "extracellular $c_e$",
                 "c_c": "cell-associated $c_c$"}
-# (colour, line style, width) of each outline; other user classes cycle through _EXTRA.
-_OUTLINE_STYLE = {"tissue": ("black", "-", 1.4), "tumour": ("#00d8ff", "--", 1.8),
-                  "necrotic": ("#7dff4a", ":", 2.0)}
-_EXTRA = [("#ff6ad5", "-.", 1.6), ("white", (0, (5, 1, 1, 1)), 1.6)]
+_BAR_NAMES = {"c_t": "total tissue drug $C_t$", "c_e": "extracellular drug $c_e$",
+              "c_c": "cell-associated drug $c_c$"}
+# inches around the panels of the slice figure: per panel (y ticks and label), per row (3-line
+# title, x ticks and label), and once (colour bar, 3-line suptitle, legend)
+_PANEL_MARGIN_IN, _ROW_MARGIN_IN, _BAR_IN, _HEADER_IN = 0.62, 1.05, 1.2, 1.1
 
 
 @dataclass
@@ -85,58 +90,6 @@ def format_time(seconds: float) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _outline_masks(labels: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    masks = {"tissue": labels > 0}
-    if "tumor" in names:
-        tumour = labels == names.index("tumor")
-        if "necrotic" in names:
-            tumour |= labels == names.index("necrotic")
-        masks["tumour"] = tumour
-    if "necrotic" in names:
-        masks["necrotic"] = labels == names.index("necrotic")
-    for name in names[1:]:
-        if name not in ("normal", "tumor", "necrotic"):
-            masks[name] = labels == names.index(name)
-    return masks
-
-
-def _style(name: str, order: int):
-    return _OUTLINE_STYLE.get(name, _EXTRA[order % len(_EXTRA)])
-
-
-def _rim(colour: str, width: float) -> list:
-    """A dark rim that keeps light outlines visible on light colours."""
-    from matplotlib import patheffects
-
-    return [] if colour == "black" else [patheffects.withStroke(linewidth=width + 1.6,
-                                                                foreground="black")]
-
-
-def draw_outlines(ax, labels: np.ndarray, names: list[str], extent) -> None:
-    """Contours of tissue, tumour (with its core), necrotic core and any user class."""
-    up = 4   # contour a 4× nearest-upsampled mask: the line follows the voxel faces
-    a, b = labels.shape[0] * up, labels.shape[1] * up
-    x = np.linspace(extent[0], extent[1], 2 * a + 1)[1::2]   # sub-voxel centres
-    y = np.linspace(extent[2], extent[3], 2 * b + 1)[1::2]
-    for order, (name, mask) in enumerate(_outline_masks(labels, names).items()):
-        if mask.any() and not mask.all():
-            colour, style, width = _style(name, order)
-            fine = np.kron(mask.T, np.ones((up, up))).astype(float)
-            contour = ax.contour(x, y, fine, levels=[0.5], colors=[colour],
-                                 linestyles=[style], linewidths=width)
-            contour.set_path_effects(_rim(colour, width))
-
-
-def outline_handles(data: ResultsData):
-    """Legend entries for the outlines present anywhere in the grid."""
-    from matplotlib.lines import Line2D
-
-    masks = _outline_masks(data.labels, data.class_names)
-    return [Line2D([], [], color=c, linestyle=s, linewidth=w, label=name, path_effects=_rim(c, w))
-            for order, name in enumerate(masks) if masks[name].any()
-            for c, s, w in [_style(name, order)]] + underlay_handles(data)
-
-
 def grid_axes_only(data: ResultsData) -> bool:
     """True where the results carry no patient affine (phantoms, older results)."""
     if "patient_oriented" in data.fields:
@@ -170,6 +123,22 @@ def draw_panel(ax, data: ResultsData, panel: SlicePanel, cmap, vmin=None, vmax=N
     ax.set_ylabel(f"{ylabel} (mm)")
     panel.ax = ax
     return image
+
+
+def bar_label(field: str) -> str:
+    """The colour bar label of drug ``field``, e.g. ``total tissue drug $C_t$ [µg/mL]``."""
+    return f"{_BAR_NAMES.get(field, field)} [µg/mL]"
+
+
+def fitted_height(panels: list[SlicePanel], columns: int, width_px: int) -> int:
+    """Pixel height at which ``columns`` panels per row fill ``width_px``: the panels' mm
+    aspect plus the margins around them (``_PANEL_MARGIN_IN`` …)."""
+    rows = len(panels) // columns
+    widths = [p.extent[1] - p.extent[0] for p in panels[:columns]]
+    tallest = max(p.extent[3] - p.extent[2] for p in panels[:columns])
+    inches = width_px / DPI - columns * _PANEL_MARGIN_IN - _BAR_IN
+    row_in = tallest * inches / sum(widths) + _ROW_MARGIN_IN
+    return int(round((rows * row_in + _HEADER_IN) * DPI))
 
 
 def drug_field(data: ResultsData, field: str) -> np.ndarray:
@@ -207,17 +176,19 @@ def slice_panels(data: ResultsData, times=None, field: str = "c_t") -> list[Slic
 
 
 def build_slice_figure(data: ResultsData, times=None, field: str = "c_t",
-                       size=(1600, 1000), cmap: str = "inferno",
+                       size=(1600, None), cmap: str = "inferno",
                        convention: str = "radiological", scale: str = "per-row"):
     """The slice figure and its panels (with ``.ax`` set), unsaved: for tests and callers.
 
     One row per time with its own colour bar; colour limits from :func:`drug_limits`
-    (the animation's too), stated under the title with the orientation convention.
+    (the animation's too), stated under the title with the orientation convention. A height
+    of None in ``size`` is :func:`fitted_height`.
     """
     panels = slice_panels(data, times, field)
     columns = len(slice_planes(data))
     rows = len(panels) // columns
     widths = [p.extent[1] - p.extent[0] for p in panels[:columns]]
+    size = (size[0], size[1] or fitted_height(panels, columns, size[0]))
     fig = new_figure(size, layout="compressed")
     axes = np.atleast_2d(fig.subplots(rows, columns, gridspec_kw={"width_ratios": widths}))
     end = data.end_of_infusion()
@@ -234,22 +205,22 @@ def build_slice_figure(data: ResultsData, times=None, field: str = "c_t",
             ax.set_title(f"t = {when}\n{panel.view}, {'xyz'[axis]} = {where:.0f} mm\n"
                          f"through {panel.through}", fontsize=10)
         bar = fig.colorbar(image, ax=axes[row], shrink=0.9, pad=0.02,
-                           extend="neither" if scale == "log" else "both")
-        bar.set_label(f"{field} (µg/mL)", fontsize=10)
+                           extend="neither" if scale == "log" else "max")
+        bar.set_label(bar_label(field), fontsize=10)
         bar.ax.set_title(f"{scale}\nlimits" if scale == "per-row" else "log\nscale", fontsize=8)
     fig.legend(handles=outline_handles(data), loc="outside lower center", ncol=4, fontsize=11,
                frameon=False)
     fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: "
                  f"{FIELD_LABELS.get(field, field)} in tissue\n"
-                 f"{orientation_note(data, convention)}; {SCALE_NOTES[scale]}", fontsize=12)
+                 f"{orientation_note(data, convention)}\n{SCALE_NOTES[scale]}", fontsize=11)
     return fig, panels
 
 
 def slice_figure(data: ResultsData, path, times=None, field: str = "c_t",
-                 size=(1600, 1000), cmap: str = "inferno", convention: str = "radiological",
+                 size=(1600, None), cmap: str = "inferno", convention: str = "radiological",
                  scale: str = "per-row") -> Path:
     """Orthogonal slices of ``field`` (µg/mL) through the target and the catheter territory,
-    one row per time.
+    one row per time; ``size`` in pixels, a None height fitted to the panels.
 
     Examples
     --------
@@ -259,11 +230,24 @@ def slice_figure(data: ResultsData, path, times=None, field: str = "c_t",
     return save_figure(fig, path)
 
 
+def _extend(values: np.ndarray, vmin: float, vmax: float) -> str:
+    """Colour bar arrows where ``values`` pass the limits."""
+    below, above = bool((values < vmin).any()), bool((values > vmax).any())
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get(
+        (below, above), "neither")
+
+
 def steady_figure(data: ResultsData, path, size=(1600, 560),
                   convention: str = "radiological") -> Path:
-    """Perfusion, catheter territory and IFP on the axial plane through the focus; each panel
-    its own colour limits (perfusion from 0, IFP 1st–99th percentile of tissue)."""
-    focus, box, tissue = data.focus(), tissue_box(data.labels), data.labels > 0
+    """Save :func:`build_steady_figure` to ``path``."""
+    return save_figure(build_steady_figure(data, size, convention), path)
+
+
+def build_steady_figure(data: ResultsData, size=(1600, 560), convention: str = "radiological"):
+    """Perfusion, catheter territory and IFP on the axial plane through :func:`picture_centre`;
+    each panel its own colour limits (perfusion from 0; IFP by :func:`spread_limits`, its
+    tissue range and rule on the colour bar)."""
+    (focus, through), box, tissue = picture_centre(data), tissue_box(data.labels), data.labels > 0
     maps = [("perfusion", PER_S_TO_ML_MIN_100ML, "perfusion (mL/min/100 mL)", "viridis", None),
             ("territory", 1.0, "catheter territory (share of plasma)", "cividis", (0.0, 1.0)),
             ("ifp", PA_TO_MMHG, "interstitial fluid pressure (mmHg)", "plasma", None)]
@@ -275,18 +259,19 @@ def steady_figure(data: ResultsData, path, size=(1600, 560),
     for ax, (name, factor, label, cmap, limits) in zip(axes, maps):
         volume = np.where(tissue, data.fields[name] * factor, np.nan)
         image, extent = plane(data, volume, "axial", focus[2], box)
-        vmin, vmax = limits or (robust_limits(volume[tissue], 1, 99) if name == "ifp"
-                                else (0.0, robust_limits(volume[tissue], 0, 99)[1]))
+        vmin, vmax, note = (*limits, "") if limits else (
+            spread_limits(volume[tissue], "mmHg") if name == "ifp"
+            else (0.0, robust_limits(volume[tissue], 0, 99)[1], ""))
         panel = SlicePanel("axial", focus[2], None, image, labels, extent, "", *anatomy)
         artist = draw_panel(ax, data, panel, cmap, vmin, vmax, convention=convention)
         ax.set_title(label.split(" (")[0].capitalize(), fontsize=12)
         fig.colorbar(artist, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02, aspect=30,
-                     extend="neither" if limits else "both" if name == "ifp" else "max"
-                     ).set_label(label, fontsize=11)
+                     extend=_extend(volume[tissue], vmin, vmax)
+                     ).set_label(f"{label}\n{note}" if note else label, fontsize=11)
     z = (focus[2] + 0.5) * data.spacing[2] * 1e3
     fig.suptitle(f"{data.metrics.get('case', data.directory.name)}: steady fields, axial "
-                 f"plane z = {z:.0f} mm\n{orientation_note(data, convention)}; "
+                 f"plane z = {z:.0f} mm through {through}\n{orientation_note(data, convention)}; "
                  "colour limits per panel", fontsize=13)
     fig.legend(handles=outline_handles(data), loc="outside right center", fontsize=11,
                frameon=False)
-    return save_figure(fig, path)
+    return fig

@@ -111,9 +111,13 @@ def test_slice_figure_pixels_show_the_tumour_hot(data, tmp_path):
 def test_slice_figure_default_size_and_errors(data, steady_data, tmp_path):
     from perfusion.render.slices import slice_figure
 
+    from perfusion.render.slices import fitted_height, slice_panels, slice_planes
+
     path = slice_figure(data, tmp_path / "s.png", times=[600.0])
     assert path == tmp_path / "s.png"
-    _read_png(path, (1600, 1000))
+    height = fitted_height(slice_panels(data, [600.0]), len(slice_planes(data)), 1600)
+    assert 300 < height < 1000                 # one row: no empty band above or below it
+    _read_png(path, (1600, height))
     with pytest.raises(ResultsError, match="no drug field"):
         slice_figure(steady_data, tmp_path / "none.png")
 
@@ -133,6 +137,28 @@ def test_curves_and_exposure_volume_figures(data, steady_data, tmp_path):
     _read_png(dvh_figure(data, tmp_path / "dvh.png"), (1000, 700))
     with pytest.raises(ResultsError, match="no drug run"):
         curves_figure(steady_data, tmp_path / "no.png")
+
+
+def test_curve_and_dvh_colours_are_the_scene_palette_and_dvh_shows_every_curve(data):
+    from matplotlib.colors import to_hex
+
+    from perfusion.library.units import KG_S_M3_TO_UG_H_ML
+    from perfusion.render.palette import PALETTE
+    from perfusion.render.plots import build_curves_figure, build_dvh_figure
+
+    meaning = {"tumor": "tumour", "normal": "organ", "necrotic": "necrotic core"}
+    curves = build_curves_figure(data).axes[0].lines
+    dvh = build_dvh_figure(data).axes[0]
+    for lines in (curves, dvh.lines):
+        drawn = {line.get_label().split(" (")[0]: to_hex(line.get_color()) for line in lines
+                 if " (" in line.get_label() and not line.get_label().startswith("threshold")}
+        assert drawn and all(drawn[name] == PALETTE[meaning[name]] for name in drawn), drawn
+    left = dvh.get_xlim()[0]
+    for name in data.class_names[1:]:
+        for field in ("auc", "auc_iv"):
+            auc = data.fields[field][data.class_mask(name)] * KG_S_M3_TO_UG_H_ML
+            if (auc > 0).any():
+                assert left < auc[auc > 0].min(), (name, field)   # every curve starts at 100 %
 
 
 def test_exposure_volume_fractions():

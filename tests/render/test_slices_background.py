@@ -56,8 +56,9 @@ def test_ct_is_a_grey_image_under_the_drug_with_the_soft_tissue_window(tmp_path)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "anatomy (grey): CT soft-tissue window −160…240 HU" in legend
     axial = next(p for p in panels if p.view == "axial")
-    # voxel (0, 8) of the axial plane is outside the tissue: the CT alone, grey 0.65
-    outside = _pixel(fig, axial.ax, 1.0, 17.0)           # 2 mm voxels: centre of (0, 8)
+    # voxel (0, 3) of the axial plane is outside the tissue (and clear of the "L" letter at
+    # mid-height): the CT alone, grey 0.65
+    outside = _pixel(fig, axial.ax, 1.0, 7.0)            # 2 mm voxels: centre of (0, 3)
     assert outside[0] == outside[1] == outside[2]
     assert outside[0] == pytest.approx(0.65 * 255, abs=3)
     inside = _pixel(fig, axial.ax, 20.0, 17.0)           # tissue: drug colour over grey
@@ -73,7 +74,7 @@ def test_without_a_ct_the_drug_is_opaque_and_alone(tmp_path):
     assert drug.get_alpha() is None
     assert not any("anatomy" in t.get_text() for t in fig.legends[0].get_texts())
     grey = round(float(OUTSIDE_COLOUR) * 255)
-    np.testing.assert_allclose(_pixel(fig, axial.ax, 1.0, 17.0), [grey] * 3, atol=2)
+    np.testing.assert_allclose(_pixel(fig, axial.ax, 1.0, 7.0), [grey] * 3, atol=2)
 
 
 def test_an_mr_gets_its_percentile_window(tmp_path):

@@ -26,10 +26,10 @@ def test_late_row_gets_its_own_limits(tmp_path):
     data = _washout(tmp_path)
     tissue = data.labels > 0
     early, late = drug_limits(data, "c_t", 0), drug_limits(data, "c_t", 1)
-    expected = np.percentile(data.fields["c_t"][1][tissue] * KG_M3_TO_UG_ML, [1.0, 99.5])
-    assert late == pytest.approx(tuple(expected))
-    assert early == pytest.approx(tuple(100 * expected))
-    assert 1.0 < early[0] < early[1] < 2.0 and 0.01 < late[0] < late[1] < 0.02
+    top = np.percentile(data.fields["c_t"][1][tissue] * KG_M3_TO_UG_ML, 99.5)
+    assert late == pytest.approx((0.0, top))                     # from 0: the level shows
+    assert early == pytest.approx((0.0, 100 * top))
+    assert 1.8 < early[1] < 2.0 and 0.018 < late[1] < 0.02
 
 
 def test_log_scale_spans_the_run(tmp_path):
@@ -61,7 +61,7 @@ def test_animation_and_slices_use_the_same_limits(tmp_path, scale):
         norm = panel.ax.get_images()[0].norm
         assert (norm.vmin, norm.vmax) == pytest.approx(frames[data.nearest_output(panel.time_s)])
     if scale == "per-row":
-        assert frames[1][1] < frames[0][0] / 10
+        assert frames[1][1] < frames[0][1] / 10
     text = fig._suptitle.get_text()
     assert ("per-row limits" if scale == "per-row" else "log scale") in text
     assert "radiological convention" in text
@@ -75,3 +75,49 @@ def test_animation_frames_carry_the_row_limits(tmp_path):
     assert len(frames) == 2
     tissue_early, tissue_late = (frame[100:250, 100:300].mean() for frame in frames)
     assert abs(tissue_early - tissue_late) < 10     # same brightness: limits rescaled per frame
+
+
+def test_a_near_uniform_row_is_drawn_near_uniform(tmp_path):
+    """1.465–1.485 µg/mL (the brain's 2 h row) sits at the top of a 0-based colour bar, not
+    stretched over the whole map; the figure and the bar say so."""
+    from slice_results import fake_results
+
+    from perfusion.render.slices import build_slice_figure
+
+    shape = (20, 16, 12)
+    ramp = np.broadcast_to(np.linspace(1.465, 1.485, shape[0])[:, None, None], shape)
+    data = fake_results(tmp_path, fields={"c_t": ramp[None] / KG_M3_TO_UG_ML,
+                                          "drug_times": np.array([7200.0])})
+    fig, panels = build_slice_figure(data, size=(900, 400))
+    norm = panels[0].ax.get_images()[0].norm
+    assert norm.vmin == 0.0 and 1.48 < norm.vmax < 1.485
+    shades = norm(panels[0].image[np.isfinite(panels[0].image)])
+    assert shades.min() > 0.98                                   # one colour, near the top
+    assert "0 to the 99.5th percentile" in fig._suptitle.get_text()
+    assert fig.axes[-1].get_ylabel() == "total tissue drug $C_t$ [µg/mL]"
+
+
+def test_near_uniform_ifp_starts_at_zero_and_states_its_range(tmp_path):
+    from slice_results import fake_results
+
+    from perfusion.render.limits import NEAR_UNIFORM, spread_limits
+    from perfusion.render.slices import build_steady_figure
+
+    values = np.linspace(0.92, 1.02, 101)                        # mmHg: 10 % of the level
+    assert spread_limits(values, "mmHg")[:2] == pytest.approx((0.0, np.percentile(values, 99)))
+    assert NEAR_UNIFORM == 0.10
+    wide = np.linspace(1.0, 11.5, 101)                           # a tumour's IFP: percentiles
+    assert spread_limits(wide, "mmHg")[:2] == pytest.approx(tuple(np.percentile(wide, [1, 99])))
+    shape = (20, 16, 12)
+    ifp = np.broadcast_to(np.linspace(0.92, 1.02, shape[0])[:, None, None], shape) * 133.32
+    data = fake_results(tmp_path, fields={"ifp": ifp, "perfusion": np.full(shape, 0.01)})
+    fig = build_steady_figure(data, size=(900, 360))
+    ifp_panel = [ax for ax in fig.axes if ax.get_title() == "Interstitial fluid pressure"][0]
+    from perfusion.library.units import PA_TO_MMHG
+
+    tissue = ifp[data.labels > 0] * PA_TO_MMHG
+    assert ifp_panel.get_images()[0].get_clim() == pytest.approx((0.0, np.percentile(tissue, 99)))
+    bar = fig.axes[-1].get_xlabel()
+    assert bar.startswith(f"interstitial fluid pressure (mmHg)\ntissue {tissue.min():.3g}–"
+                          f"{tissue.max():.3g} mmHg; 10th–90th percentile")
+    assert bar.endswith("(within 10%: near-uniform): colour from 0")

@@ -1,5 +1,6 @@
 """Slice planes: through the target's centre and through the catheter territory's
-territory-weighted centroid of the tissue, each labelled with what it passes through."""
+territory-weighted centroid of the tissue; without a target through the territory only; with
+neither through the tissue's centre of mass; each labelled with what it passes through."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,18 +32,52 @@ def test_territory_centre_is_the_weighted_centroid(tmp_path):
     assert territory_centre(data)[0] == pytest.approx((14.0 * 30 + 16 * 2.0) / total)
 
 
-def test_planes_through_tissue_and_territory(tmp_path):
-    from perfusion.render.planes import slice_planes
+def test_without_a_tumour_the_planes_go_through_the_territory_only(tmp_path):
+    """No target (a brain): the tissue's centre is the midline, so every plane passes through
+    the catheter territory's centre of mass instead."""
+    from perfusion.render.planes import picture_centre, slice_planes
 
     data = _territory(tmp_path, (slice(12, 17), slice(3, 6), slice(5, 7)))
-    focus = data.focus()                                # tissue centre (no tumour): 10, 8, 6
-    assert focus == (10, 8, 6) or focus == (10, 8, 5)
+    assert data.target is None
     planes = [(p.view, p.index, p.through) for p in slice_planes(data)]
-    assert planes[:3] == [("axial", focus[2], "tissue centre and territory centre"),
-                          ("coronal", focus[1], "tissue centre"),
-                          ("sagittal", focus[0], "tissue centre")]
-    assert planes[3:] == [("coronal", 4, "catheter territory centre"),
-                          ("sagittal", 14, "catheter territory centre")]
+    assert planes == [("axial", 6, "catheter territory centre"),
+                      ("coronal", 4, "catheter territory centre"),
+                      ("sagittal", 14, "catheter territory centre")]
+    assert picture_centre(data) == ((14, 4, 6), "catheter territory centre")
+
+
+def test_without_tumour_or_territory_the_planes_go_through_the_tissue_centre_of_mass(tmp_path):
+    """The mean tissue voxel, not the middle of the tissue's bounding box."""
+    from slice_results import fake_results
+
+    from perfusion.render.planes import slice_planes
+
+    labels = np.zeros((20, 16, 12), dtype=np.int8)
+    labels[2:8, 2:14, 2:10] = 1                         # a block, and a thin arm along i:
+    labels[8:18, 2:4, 2:4] = 1                          # an L whose centroid is off its box's middle
+    data = fake_results(tmp_path, fields={"labels": labels})
+    centre = np.argwhere(labels > 0).mean(axis=0)
+    assert round(centre[0]) == 5 and (2 + 17) / 2 == 9.5
+    planes = [(p.view, p.index, p.through) for p in slice_planes(data)]
+    assert planes == [("axial", int(round(centre[2])), "tissue centre of mass"),
+                      ("coronal", int(round(centre[1])), "tissue centre of mass"),
+                      ("sagittal", int(round(centre[0])), "tissue centre of mass")]
+
+
+def test_with_a_tumour_the_planes_go_through_it_and_the_territory(tmp_path):
+    from perfusion.render.planes import picture_centre, slice_planes
+
+    data = _territory(tmp_path, (slice(12, 17), slice(3, 6), slice(5, 7)))
+    labels = data.labels.copy()
+    labels[4:7, 9:12, 5:8] = 2                          # tumour centre (5, 10, 6)
+    data.fields.update(labels=labels, class_names=np.array(["outside", "normal", "tumor"]))
+    data.metrics["target"] = "tumor"
+    planes = [(p.view, p.index, p.through) for p in slice_planes(data)]
+    assert planes == [("axial", 6, "tumour centre and territory centre"),
+                      ("coronal", 10, "tumour centre"), ("sagittal", 5, "tumour centre"),
+                      ("coronal", 4, "catheter territory centre"),
+                      ("sagittal", 14, "catheter territory centre")]
+    assert picture_centre(data) == ((5, 10, 6), "tumour centre")
 
 
 def test_panels_are_titled_with_what_they_pass_through(tmp_path):
@@ -54,5 +89,6 @@ def test_panels_are_titled_with_what_they_pass_through(tmp_path):
     data.fields["drug_times"] = np.array([600.0])
     _, panels = build_slice_figure(data, size=(1000, 400))
     titles = [p.ax.get_title() for p in panels]
-    assert len(panels) == 5
-    assert titles[3].endswith("through catheter territory centre") and "coronal, y = 9 mm" in titles[3]
+    assert len(panels) == 3
+    assert all(t.endswith("through catheter territory centre") for t in titles)
+    assert "coronal, y = 9 mm" in titles[1] and "sagittal, x = 29 mm" in titles[2]
