@@ -133,7 +133,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
                                       "CUDA_ERROR_OUT_OF_MEMORY", "ALLOC_FAILED"))
 
 
-def _cupy_status() -> tuple[ModuleType | None, str]:
+def cupy_status() -> tuple[ModuleType | None, str]:
     """Import CuPy and probe for a usable device; return (module or None, reason/desc)."""
     try:
         import cupy  # noqa: PLC0415  (the one place CuPy is imported)
@@ -170,7 +170,7 @@ def make_backend(name: str = "auto", precision: str = "float64") -> Backend:
     if name not in ("auto", "cupy"):
         raise BackendUnavailableError(
             f"backend {name!r} is unknown: use 'auto', 'numpy' or 'cupy'")
-    cupy, description = _cupy_status()
+    cupy, description = cupy_status()
     if cupy is not None:
         if name == "auto":
             log.info("backend auto: chose cupy (%s)", description)
@@ -224,7 +224,7 @@ def describe_backends() -> list[dict]:
     Each entry has ``backend``, ``available`` (yes/no) and ``device`` (what it runs on, or
     why it cannot be used); a usable CuPy adds ``details`` (:func:`gpu_details`).
     """
-    cupy, description = _cupy_status()
+    cupy, description = cupy_status()
     entries = [
         {"backend": "numpy", "available": "yes", "device": _cpu_description()},
         {"backend": "cupy", "available": "yes" if cupy is not None else "no",

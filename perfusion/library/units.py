@@ -111,3 +111,8 @@ def file_length_metres(field_data: dict[str, str], default: float) -> float:
         return parse_quantity(f"1 {unit}", "m")
     except ValueError as exc:
         raise ValueError(f"its {LENGTH_UNIT_FIELD} {unit!r} is not a length unit ({exc})") from None
+
+
+def format_mm(position) -> str:
+    """A position in metres as millimetre text for messages, e.g. ``"[12, 3.5, 40] mm"``."""
+    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"

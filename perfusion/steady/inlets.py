@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import GeometryError
 from ..geometry.phantom import ball
 from ..library.tissues import SUPPLY_DEFAULTS, default_inlet_radius
+from ..library.units import format_mm
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> li
         cell = tuple(int(np.floor(p / h)) for p, h in zip(position, spacing))
         if any(not 0 <= c < s for c, s in zip(cell, shape)):
             extent = [round(s * h * 1e3, 3) for s, h in zip(shape, spacing)]
-            raise GeometryError(f"{key}: position {_mm(position)} is outside the grid, which "
+            raise GeometryError(f"{key}: position {format_mm(position)} is outside the grid, which "
                                 f"spans [0, 0, 0]…{extent} mm")
         radius = inlet.radius if inlet.radius is not None else default_inlet_radius(
             inlet.flow, conductivity, drop)
@@ -60,7 +61,7 @@ def resolve_inlets(supply_index: int, spec, spacing, vascular: np.ndarray) -> li
         if not voxels.any():
             if not vascular[cell]:
                 raise GeometryError(
-                    f"{key}: position {_mm(position)} is outside the tissue this supply "
+                    f"{key}: position {format_mm(position)} is outside the tissue this supply "
                     f"perfuses (nearest such voxel centre: {_nearest(vascular, position, spacing)}); "
                     "move the inlet into the organ")
             voxels = np.zeros(shape, dtype=bool)
@@ -81,8 +82,6 @@ def source_density(inlets, shape, voxel_volume: float) -> np.ndarray:
     return q.reshape(shape) / voxel_volume
 
 
-def _mm(position) -> str:
-    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"
 
 
 def _nearest(mask: np.ndarray, position, spacing) -> str:
@@ -91,4 +90,4 @@ def _nearest(mask: np.ndarray, position, spacing) -> str:
         return "none"
     centres = (idx + 0.5) * np.asarray(spacing)
     best = centres[np.argmin(((centres - np.asarray(position)) ** 2).sum(axis=1))]
-    return _mm(best)
+    return format_mm(best)

@@ -52,9 +52,9 @@ def run_serial(entries, directories, backend=None, checkpoint_every=None):
 
 def default_workers() -> int:
     """One worker per GPU where GPUs exist, else one per core."""
-    from ..compute.backend import _cupy_status
+    from ..compute.backend import cupy_status
 
-    cupy, _ = _cupy_status()
+    cupy, _ = cupy_status()
     count = int(cupy.cuda.runtime.getDeviceCount()) if cupy is not None else 0
     return count or max(1, os.cpu_count() or 1)
 

@@ -44,7 +44,7 @@ class DrugParameters:
     blood_to_plasma: float | None = None   # R_b [-]; None: plasma-only (R_b = 1 − Hct)
 
 
-def _library_entry(name: str):
+def library_entry(name: str):
     from ..library.drugs import get_drug
 
     try:
@@ -66,7 +66,7 @@ def _value(entry, key):
 def resolve_drug(case) -> DrugParameters:
     """The case's drug: library values overridden by ``[drug]``."""
     spec = case.drug
-    entry = _library_entry(spec.name)
+    entry = library_entry(spec.name)
     values, sources = {}, {}
     for key in DRUG_FIELDS:
         given = getattr(spec, key)
@@ -90,7 +90,7 @@ def resolve_drug(case) -> DrugParameters:
 def resolve_systemic(case, split: dict | None = None) -> tuple[SystemicPK, dict]:
     """The body's PK: the drug's library values overridden by ``[systemic]``; ``split`` (from
     :func:`split_clearance`) replaces the library's total-body clearance by ``CL_rest``."""
-    entry = _library_entry(case.drug.name)
+    entry = library_entry(case.drug.name)
     values, sources = {}, {}
     for key in SYSTEMIC_FIELDS:
         given = getattr(case.systemic, key)
@@ -116,7 +116,7 @@ def split_clearance(case, organ_clearance: float) -> dict:
         return {"total_body": given + organ_clearance, "organ": organ_clearance, "rest": given,
                 "derived": False, "sources": {"total_body": "CL_rest + CL_organ",
                                               "organ": organ, "rest": "case file"}}
-    total, source = _value(_library_entry(case.drug.name), "clearance")
+    total, source = _value(library_entry(case.drug.name), "clearance")
     rest = total - organ_clearance
     if rest < 0:
         log.warning("the organ's own clearance %.4g mL/min exceeds the library total-body "

@@ -20,7 +20,7 @@ from ..case.protocol import output_times
 from .body.schedule import Schedule, time_grid
 from .observers import Exposure, Snapshots, TimeSeries
 from .metabolism import class_metabolism, organ_clearance
-from .parameters import (DrugParameters, _library_entry, resolve_drug, resolve_systemic,
+from .parameters import (DrugParameters, library_entry, resolve_drug, resolve_systemic,
                          split_clearance)
 from .problem import build_problem
 from .simulation import simulate
@@ -79,7 +79,7 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     """Run the case's drug protocol (and its IV comparator) on ``steady``."""
     drug = resolve_drug(case)
     metabolism = class_metabolism(case, domain, drug, steady.hematocrit,
-                                  _library_entry(case.drug.name))
+                                  library_entry(case.drug.name))
     drug.sources.update({f"metabolism.{c}": m.source for c, m in metabolism.items()})
     problem = build_problem(domain, steady, drug, steady.hematocrit, metabolism)
     # the organ's own clearance before any embolisation (docs/model.md §7)

@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import GeometryError
+from ..library.units import format_mm
 
 
 class TreeError(GeometryError):
@@ -85,7 +86,7 @@ class VascularTree:
                 used[s] = True
                 if owner[other] == owner[node]:
                     raise TreeError(f"tree {name!r}: segments form a loop through node {other} "
-                                    f"at {_mm(points[other])}; a tree has none — remove one "
+                                    f"at {format_mm(points[other])}; a tree has none — remove one "
                                     "segment of the loop")
                 if owner[other] >= 0:
                     continue                     # where two roots' parts meet
@@ -224,7 +225,7 @@ class VascularTree:
             where = "outside the grid" if not inside_grid[bad] else "outside the tissue"
             raise TreeError(
                 f"{key}: tree {self.name!r} has {int((~ok).sum())} {nodes} {where} it supplies, "
-                f"e.g. at {_mm(points[bad])} (the grid spans [0, 0, 0]…{extent} mm); check the "
+                f"e.g. at {format_mm(points[bad])} (the grid spans [0, 0, 0]…{extent} mm); check the "
                 "tree's units and origin (positions are in the grid frame, from the corner of "
                 "voxel [0, 0, 0]) or the tissue labels")
 
@@ -236,7 +237,3 @@ class VascularTree:
                 "radius_max_mm": float(self.radii.max() * 1e3),
                 "total_length_mm": float(self.lengths.sum() * 1e3),
                 "volume_ml": float((np.pi * self.radii ** 2 * self.lengths).sum() * 1e6)}
-
-
-def _mm(position) -> str:
-    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tree import TreeError
+from ...library.units import format_mm
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def terminal_kernels(positions: np.ndarray, radius: float, vascular: np.ndarray,
         elif cells.size:
             cells, w = cells[[np.argmin(distance2)]], np.ones(1)
         else:
-            raise TreeError(f"{key}: terminal {t} at {_mm(x)} has no perfused voxel within "
+            raise TreeError(f"{key}: terminal {t} at {format_mm(x)} has no perfused voxel within "
                             f"{radius * 1e3:g} mm; the tree leaves the tissue this supply "
                             "perfuses — check the tree's position and units, or raise the "
                             "terminal kernel radius")
@@ -71,7 +72,3 @@ def terminal_kernels(positions: np.ndarray, radius: float, vascular: np.ndarray,
         weights.append(w / w.sum())
     return TerminalKernels(np.concatenate(terminals), np.concatenate(indices),
                            np.concatenate(weights), len(positions))
-
-
-def _mm(position) -> str:
-    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"

@@ -30,7 +30,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ...io.vtp import PolyLines
-from ..tree import TreeError, VascularTree, _mm
+from ...library.units import format_mm
+from ..tree import TreeError, VascularTree
 from ..tree_file import file_unit, read_line_cells
 
 log = logging.getLogger(__name__)
@@ -184,8 +185,8 @@ def _root(nodes, node_radius, edges, root, path) -> int:
     position = np.asarray(root, dtype=np.float64).reshape(3)
     distance, node = cKDTree(nodes).query(position)
     if distance > _ROOT_REACH * node_radius[node]:
-        raise TreeError(f"{path}: root {_mm(position)} is {1e3 * distance:.3g} mm from the "
-                        f"nearest centre-line point {_mm(nodes[node])} (vessel radius "
+        raise TreeError(f"{path}: root {format_mm(position)} is {1e3 * distance:.3g} mm from the "
+                        f"nearest centre-line point {format_mm(nodes[node])} (vessel radius "
                         f"{1e3 * node_radius[node]:.3g} mm); give a position on the inlet "
                         "vessel, in metres in the grid frame, or check unit and origin.")
     return int(node)

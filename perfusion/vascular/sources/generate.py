@@ -36,6 +36,7 @@ import numpy as np
 from .cco import GrowingTree
 from ..tree import TreeError, VascularTree
 from .placement import TissueCheck, check_inputs
+from ...library.units import format_mm
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def _first_terminal(tissue: TissueCheck, rng, root) -> np.ndarray:
         ok = far & tissue.segments_inside(np.broadcast_to(root, points.shape), points)
         if ok.any():
             return points[np.argmax(ok)]
-    raise TreeError(f"generate_tree: no straight segment from the root at {_mm(root)} into "
+    raise TreeError(f"generate_tree: no straight segment from the root at {format_mm(root)} into "
                     f"the tissue found in {_MAX_BATCHES * _BATCH} tries; move the root to "
                     "where the tissue is reachable (inside or on its surface)")
 
@@ -194,7 +195,3 @@ def _lattice() -> np.ndarray:
     """Interior points (P, 3) of the barycentric lattice with denominator ``_LATTICE``."""
     return np.array([(i, j, _LATTICE - i - j) for i in range(1, _LATTICE)
                      for j in range(1, _LATTICE - i)], dtype=float) / _LATTICE
-
-
-def _mm(position) -> str:
-    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"

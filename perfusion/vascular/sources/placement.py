@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tree import TreeError
+from ...library.units import format_mm
 
 _WHERE = "generate_tree"
 
@@ -65,12 +66,12 @@ def check_inputs(mask, demand, spacing, root, flow, root_pressure, terminal_pres
                         f"{root!r}")
     extent = np.asarray(mask.shape) * h
     if (root < 0).any() or (root > extent).any():
-        raise TreeError(f"{_WHERE}: root {_mm(root)} lies outside the grid [0, 0, 0]…"
-                        f"{_mm(extent)}; positions are metres from the corner of voxel "
+        raise TreeError(f"{_WHERE}: root {format_mm(root)} lies outside the grid [0, 0, 0]…"
+                        f"{format_mm(extent)}; positions are metres from the corner of voxel "
                         "[0, 0, 0] — check the root's units and origin")
     gap = _distance_to_tissue(mask, h, root)
     if gap > h.max():
-        raise TreeError(f"{_WHERE}: root {_mm(root)} is {gap * 1e3:.3g} mm from the nearest "
+        raise TreeError(f"{_WHERE}: root {format_mm(root)} is {gap * 1e3:.3g} mm from the nearest "
                         f"tissue voxel, more than a voxel ({h.max() * 1e3:.3g} mm); put the "
                         "root on the tissue surface or inside it")
     return mask, demand, h, root
@@ -146,7 +147,3 @@ class TissueCheck:
         if self.exempt > 0:
             ok |= np.linalg.norm(points - self.root, axis=1) <= self.exempt
         return np.bincount(owner[~ok], minlength=count) == 0
-
-
-def _mm(position) -> str:
-    return "[" + ", ".join(f"{1e3 * p:.4g}" for p in position) + "] mm"

@@ -21,7 +21,8 @@ from scipy.spatial import cKDTree
 from ...errors import GeometryError
 from ...geometry.readers import read_image
 from .teasar import centre_lines, ridge_radius
-from ..tree import TreeError, VascularTree, _mm
+from ...library.units import format_mm
+from ..tree import TreeError, VascularTree
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +149,8 @@ def _root(graph, nodes, root, spacing, source) -> int:
     distance, nearest = cKDTree(graph.positions[nodes]).query(position)
     node = int(nodes[nearest])
     if distance > _ROOT_REACH * graph.radius[node] + 2 * spacing.max():
-        raise TreeError(f"{source}: root {_mm(position)} is {1e3 * distance:.3g} mm from the "
-                        f"nearest vessel centre-line point {_mm(graph.positions[node])} "
+        raise TreeError(f"{source}: root {format_mm(position)} is {1e3 * distance:.3g} mm from the "
+                        f"nearest vessel centre-line point {format_mm(graph.positions[node])} "
                         f"(radius {1e3 * graph.radius[node]:.3g} mm); give a position on the "
                         "inlet vessel, in metres in the grid frame")
     return node
