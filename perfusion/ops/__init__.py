@@ -1,7 +1,7 @@
 """Hot operations: each a NumPy/CuPy reference (the CPU path and the oracle) and a launcher
 of its CUDA kernel with the same signature (docs/architecture.md, 'Where new work goes': a kernel).
 
-``perfusion.ops.<name>`` ↔ ``kernels/<name>.cu`` ↔ ``tests/kernels/test_<name>.py``. The
+``perfusion.ops.<name>`` ↔ ``kernels/<name>.cu`` ↔ ``tests/ops/test_<name>.py``. The
 public function of each operation dispatches on the array module of its inputs: CuPy
 arrays run the kernel, NumPy arrays the reference.
 """
