@@ -6,7 +6,10 @@ terminal ``t``'s kernel on voxels of that class and ``Q_t`` its flow, the class'
 inflow through segment ``s`` is ``F_s = Σ_{t below s} Q_t τ_t``; the catheter goes to the
 segment with the smallest flow among those with ``F_s ≥ f F_root`` (``f`` the
 ``feed_fraction``: the most distal vessel still carrying that share). The terminals below
-``s_c`` become the catheterised inlets.
+``s_c`` become the catheterised inlets. Reported: each class's share of its arterial inflow
+through the catheter, ``F_{s_c} / F_root`` (``class_inflow_share``), and the share of the
+catheter's blood that perfuses each class, ``F_{s_c} / Q_{s_c}`` (``blood_share``; the
+classes' shares add up to 1 by Kirchhoff's law).
 
 Drug split. At each bifurcation below the catheter the drug divides among the children
 ``c`` in proportion to ``Q_c^σ`` (``σ`` the ``streaming_exponent``): its share of the
@@ -47,6 +50,7 @@ class CatheterPlacement:
     segment: int | None = None        # tree supplies
     flow: float = 0.0                 # blood flow through the catheterised vessel [m³/s]
     class_share: dict | None = None   # per class: share of its arterial inflow via the catheter
+    blood_share: dict | None = None   # per class: share of the catheter's blood perfusing it
     weights: dict | None = None       # a_t per catheterised inlet (None: all 1)
     drug_share: np.ndarray | None = field(default=None, repr=False)   # d_s per segment
     transit: np.ndarray | None = field(default=None, repr=False)      # τ_s per segment [s]
@@ -65,6 +69,7 @@ class CatheterPlacement:
         reached = self.transit[np.isfinite(self.transit)]
         return {"supply": self.supply, "segment": self.segment, "terminals": len(self.inlets),
                 "vessel_flow_ml_min": self.flow * M3_S_TO_ML_MIN, "class_inflow_share": self.class_share,
+                "blood_share": self.blood_share,
                 "streaming_exponent": self.streaming_exponent,
                 "transit_s": {"max": float(reached.max()), "median": float(np.median(reached))}}
 
@@ -111,8 +116,11 @@ def place_catheter(case, domain, supplies: dict) -> CatheterPlacement | None:
         segment = int(candidates[np.argmin(flow.segment_flow[candidates])])
     share = {c: float(v[segment] / _root_total(tree, v)) if _root_total(tree, v) > 0 else 0.0
              for c, v in class_inflow.items()}
+    catheter_flow = flow.segment_flow[segment]
+    blood = {c: float(v[segment] / catheter_flow) if catheter_flow > 0 else 0.0
+             for c, v in class_inflow.items()}
     placement = CatheterPlacement(spec.supply, tuple(supply.feed.terminal_inlets(segment)),
-                                  segment, class_share=share,
+                                  segment, class_share=share, blood_share=blood,
                                   streaming_exponent=spec.streaming_exponent)
     return placement.with_flows(tree, flow.segment_flow)
 

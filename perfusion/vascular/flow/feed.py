@@ -101,13 +101,15 @@ def _build_tree(domain, supply, spec, key, vascular, targets, venous) -> Vascula
         drop = supply.pressure_drop or SUPPLY_DEFAULTS["pressure_drop"].value
         terminal = spec.terminal_pressure if spec.terminal_pressure is not None else venous + drop
         log.info("growing a %d-terminal tree for supply %s", spec.terminals, name)
+        options = dict(root=spec.root, flow=spec.inflow, root_pressure=spec.pressure,
+                       terminal_pressure=terminal, terminals=spec.terminals, seed=spec.seed,
+                       murray_exponent=spec.murray_exponent, name=name)
+        if spec.feeders is not None:
+            return _fed_tree(domain, spec.feeders, key, vascular, demand, options)
         try:
-            return generate_tree(vascular, demand, domain.spacing, root=spec.root,
-                                 flow=spec.inflow, root_pressure=spec.pressure,
-                                 terminal_pressure=terminal, terminals=spec.terminals,
-                                 seed=spec.seed, murray_exponent=spec.murray_exponent, name=name)
+            return generate_tree(vascular, demand, domain.spacing, **options)
         except TreeError as exc:
-            raise TreeError(f"{key}: {str(exc).removeprefix('generate_tree: ')}") from None
+            raise _keyed(key, exc) from None
     path = _existing_path(spec.path, key)
     try:
         if spec.source == "centerlines":
@@ -129,6 +131,29 @@ def _build_tree(domain, supply, spec, key, vascular, targets, venous) -> Vascula
     if spec.outside == "error":
         tree.check_inside(np.ones(vascular.shape, bool), domain.spacing, key=key, nodes="all")
     return tree
+
+
+def _keyed(key: str, exc: TreeError) -> TreeError:
+    """``exc`` of the generator, its message keyed to the case table ``key``."""
+    return type(exc)(f"{key}: {str(exc).removeprefix('generate_tree: ')}")
+
+
+def _fed_tree(domain, feeders, key, vascular, demand, options) -> VascularTree:
+    """The generated tree of table ``key`` with ``feeders`` into each piece of their
+    class; feeder errors keyed to ``key.feeders``."""
+    from ..sources.feeders import FeederError, generate_fed_tree
+
+    if feeders.feeds not in domain.present_classes:
+        raise TreeError(f"{key}.feeders.feeds: class {feeders.feeds!r} is not in the domain "
+                        f"(classes present: {', '.join(domain.present_classes)}); name one "
+                        "of them")
+    class_mask = domain.labels == domain.class_names.index(feeders.feeds)
+    try:
+        return generate_fed_tree(vascular, demand, class_mask, domain.spacing,
+                                 count=feeders.count, feeder_terminals=feeders.terminals,
+                                 class_name=feeders.feeds, **options)
+    except TreeError as exc:
+        raise _keyed(f"{key}.feeders" if isinstance(exc, FeederError) else key, exc) from None
 
 
 def _existing_path(path: str, key: str) -> Path:

@@ -2,7 +2,9 @@
 
 Symbols (Karch et al. 1999, Comput. Biol. Med. 29:19; Schreiner & Buxbaum 1993, IEEE TBME
 40:482): segment ``j`` has length ``L_j`` [m], radius ``r_j`` [m] and carries the flow of
-the ``n_j`` terminals below it, ``Q_j = n_j q`` (every terminal gets ``q = Q/N``).
+the terminals below it, ``Q_j = n_j q`` with ``n_j = Σ_{t below j} w_t``: terminal ``t``
+gets ``w_t q`` (``q = Q / Σ_t w_t``; ``w_t = 1`` for every terminal of a plain tree, so
+``n_j`` counts terminals; tumour feeders give their terminals other weights).
 
 - Poiseuille: the hydraulic resistance of a segment is ``R_j = 8 μ L_j / (π r_j⁴)``.
 - Bifurcation ratios: the two children ``l``, ``r`` of ``j`` see the same pressure drop to
@@ -57,10 +59,6 @@ class GrowingTree:
         self.k_r = 8.0 * viscosity / np.pi
         self.gamma = gamma
 
-    @property
-    def terminals(self) -> int:
-        return int(self.n[0])
-
     def squared_distances(self, positions: np.ndarray) -> np.ndarray:
         """Squared distances (B, m) [m²] from ``positions`` (B, 3) to every segment axis."""
         m = self.count
@@ -82,11 +80,12 @@ class GrowingTree:
             self.length[e] = np.sqrt(d @ d)
 
     def fermat_sites(self, segments: np.ndarray, terminal, iterations: int,
-                     shortest: float) -> np.ndarray:
+                     shortest: float, weight: float = 1.0) -> np.ndarray:
         """Bifurcation sites (C, 3) joining ``terminal`` to ``segments`` (C,): the point
         minimising the local volume ``r_u² L_u + r_d² L_d + r_t² L_t`` of the three new
         segments, radii held fixed in each step (Kamiya & Togawa's geometric optimisation;
-        Weiszfeld iteration for the weighted Fermat point), radius ratios from the sites."""
+        Weiszfeld iteration for the weighted Fermat point), radius ratios from the sites;
+        ``weight`` is the new terminal's ``w_t``."""
         s = segments
         corners = np.stack([self.points[self.up[s]], self.points[self.down[s]],
                             np.broadcast_to(terminal, (len(s), 3))], axis=1)   # (C, 3, 3)
@@ -94,7 +93,7 @@ class GrowingTree:
         n_s, inner = self.n[s], self.inner_r[s]
         for _ in range(iterations):
             lengths = np.maximum(np.linalg.norm(corners - site[:, None], axis=2), shortest)
-            _, _, b2_d, b2_t = self._split(n_s, self.k_r * lengths[:, 1] + inner, 1.0,
+            _, _, b2_d, b2_t = self._split(n_s, self.k_r * lengths[:, 1] + inner, weight,
                                            self.k_r * lengths[:, 2])
             weights = np.stack([np.ones(len(s)), b2_d, b2_t], axis=1) / lengths
             site = np.einsum("ck,ckx->cx", weights, corners) / weights.sum(axis=1)[:, None]
@@ -108,11 +107,12 @@ class GrowingTree:
         b2_q = (a_q / (a_p + a_q)) ** (2.0 / self.gamma)
         return b2_p * b2_p, b2_q * b2_q, b2_p, b2_q
 
-    def path_terms(self, segments: np.ndarray) -> dict:
+    def path_terms(self, segments: np.ndarray, weight: float = 1.0) -> dict:
         """What :meth:`cost` needs of the ancestors of ``segments`` (C,): (D, C) tables,
         one row per tree level, aligned so that the last row is the root segment for every
         candidate; rows above a shallow candidate's path are padded with terms that leave
-        the recursion unchanged (no length, a sibling without flow)."""
+        the recursion unchanged (no length, a sibling without flow); ``weight`` is the new
+        terminal's ``w_t``."""
         rows, current = [], self.parent[segments]
         while (current >= 0).any():
             rows.append(current)
@@ -133,14 +133,15 @@ class GrowingTree:
                 "w_q": np.where(real, np.pi * self.length[sibling] + self.inner_w[sibling], 0.0),
                 "l_r": np.where(real, self.k_r * self.length[ancestor], 0.0),
                 "l_w": np.where(real, np.pi * self.length[ancestor], 0.0),
-                "n_p": self.n[child] + 1.0}
+                "n_p": self.n[child] + weight}
 
     def cost(self, segments: np.ndarray, sites: np.ndarray, terminal: np.ndarray,
-             terms: dict) -> np.ndarray:
+             terms: dict, weight: float = 1.0) -> np.ndarray:
         """Reduced tree volume ``sqrt(R*_root) W_root`` (∝ V at fixed Q, Δp) if ``terminal``
         is joined to segment ``segments[c]`` through a bifurcation at ``sites[c, p]``.
 
-        ``segments`` (C,), ``sites`` (C, P, 3), ``terms`` from :meth:`path_terms`.
+        ``segments`` (C,), ``sites`` (C, P, 3), ``terms`` from :meth:`path_terms` (same
+        ``weight``, the new terminal's ``w_t``).
         Returns (C, P).
         """
         k_r, s = self.k_r, segments
@@ -151,7 +152,7 @@ class GrowingTree:
         l_new = np.linalg.norm(terminal - sites, axis=2)
         r_down = k_r * l_down + self.inner_r[s][:, None]
         r_new = k_r * l_new
-        b4_d, b4_t, b2_d, b2_t = self._split(self.n[s][:, None], r_down, 1.0, r_new)
+        b4_d, b4_t, b2_d, b2_t = self._split(self.n[s][:, None], r_down, weight, r_new)
         r_cur = k_r * l_up + 1.0 / (b4_d / r_down + b4_t / r_new)
         w_cur = np.pi * l_up + b2_d * (np.pi * l_down + self.inner_w[s][:, None]) \
             + b2_t * np.pi * l_new
@@ -167,8 +168,9 @@ class GrowingTree:
             w_cur = l_w + b2_p * w_cur + b2_q * w_q
         return np.sqrt(r_cur) * w_cur
 
-    def connect(self, segment: int, site, terminal) -> None:
-        """Split ``segment`` at ``site`` and hang a new terminal segment there (O(depth))."""
+    def connect(self, segment: int, site, terminal, weight: float = 1.0) -> None:
+        """Split ``segment`` at ``site`` and hang a new terminal segment of weight ``w_t``
+        there (O(depth))."""
         s, m = segment, self.count
         bif, tip = self.node_count, self.node_count + 1
         self.points[bif], self.points[tip] = site, terminal
@@ -181,12 +183,12 @@ class GrowingTree:
             if child >= 0:
                 self.parent[child] = down_part
         self.left[down_part], self.right[down_part] = self.left[s], self.right[s]
-        self.n[down_part], self.n[new] = self.n[s], 1.0
+        self.n[down_part], self.n[new] = self.n[s], weight
         self.inner_r[down_part], self.inner_w[down_part] = self.inner_r[s], self.inner_w[s]
         self.down[s], self.left[s], self.right[s] = bif, down_part, new
         self._refresh(s, down_part, new)
         while s >= 0:
-            self.n[s] += 1.0
+            self.n[s] += weight
             self._rebalance(s)
             s = self.parent[s]
 
@@ -213,7 +215,7 @@ class GrowingTree:
 
     def radii(self, flow: float, pressure_drop: float) -> np.ndarray:
         """Radii [m] of every segment (by id) so that the tree delivers ``flow`` at
-        ``pressure_drop`` with equal terminal flows."""
+        ``pressure_drop``, terminal ``t`` receiving ``w_t q``."""
         root_reduced = self.k_r * self.length[0] + self.inner_r[0]
         radii = np.zeros(self.count)
         order = self.order()

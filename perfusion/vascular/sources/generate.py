@@ -30,6 +30,7 @@ points within one voxel diagonal of it are not checked); no segment shorter than
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -83,6 +84,37 @@ def generate_tree(mask, demand, spacing, *, root, flow, root_pressure, terminal_
     >>> len(tree.terminals)
     20
     """
+    growth = grow_tree(mask, demand, spacing, root=root, flow=flow,
+                       root_pressure=root_pressure, terminal_pressure=terminal_pressure,
+                       terminals=terminals, seed=seed, murray_exponent=murray_exponent,
+                       viscosity=viscosity)
+    return growth.finish(flow, root_pressure - terminal_pressure, name)
+
+
+@dataclass
+class Growth:
+    """A tree being grown with what its further terminals need: the tissue it grows in,
+    the random generator (continued, so the same seed gives the same tree) and the shortest
+    allowed segment [m]."""
+
+    tree: GrowingTree
+    tissue: TissueCheck
+    rng: np.random.Generator
+    min_length: float
+
+    def finish(self, flow: float, pressure_drop: float, name: str) -> VascularTree:
+        """The finished tree delivering ``flow`` at ``pressure_drop``."""
+        logger.info("tree %r: %d terminals, %d segments, volume %.4g mL", name,
+                    (self.tree.count + 1) // 2, self.tree.count,
+                    self.tree.volume(flow, pressure_drop) * 1e6)
+        return self.tree.to_tree(flow, pressure_drop, name)
+
+
+def grow_tree(mask, demand, spacing, *, root, flow, root_pressure, terminal_pressure,
+              terminals, seed=0, murray_exponent=3.0, viscosity=3.6e-3,
+              spare=0) -> Growth:
+    """The :class:`Growth` of :func:`generate_tree` (same parameters) before it is
+    finished, with room for ``spare`` more terminals (tumour feeders)."""
     mask, demand, h, root = check_inputs(mask, demand, spacing, root, flow, root_pressure,
                                          terminal_pressure, terminals, murray_exponent,
                                          viscosity)
@@ -90,14 +122,11 @@ def generate_tree(mask, demand, spacing, *, root, flow, root_pressure, terminal_
     tissue = TissueCheck(mask, demand, h, root)
     rng = np.random.default_rng(seed)
     first = _first_terminal(tissue, rng, root)
-    tree = GrowingTree(root, first, terminals, viscosity, murray_exponent)
+    tree = GrowingTree(root, first, terminals + spare, viscosity, murray_exponent)
     min_length = _MIN_LENGTH * h.min()
     for k in range(1, terminals):
-        _add_terminal(tree, tissue, rng, k, min_length)
-    pressure_drop = root_pressure - terminal_pressure
-    logger.info("tree %r: %d terminals, %d segments, volume %.4g mL", name, terminals,
-                tree.count, tree.volume(flow, pressure_drop) * 1e6)
-    return tree.to_tree(flow, pressure_drop, name)
+        add_terminal(tree, tissue, rng, k, min_length)
+    return Growth(tree, tissue, rng, min_length)
 
 
 def fitted_murray_exponent(tree: VascularTree) -> float:
@@ -139,17 +168,24 @@ def _first_terminal(tissue: TissueCheck, rng, root) -> np.ndarray:
                     "where the tissue is reachable (inside or on its surface)")
 
 
-def _add_terminal(tree: GrowingTree, tissue: TissueCheck, rng, k: int,
-                  min_length: float) -> None:
-    """Toss points until one can be joined to the tree in the tissue; join it."""
+def add_terminal(tree: GrowingTree, tissue: TissueCheck, rng, k: int, min_length: float,
+                 allowed: np.ndarray | None = None, weight: float = 1.0) -> None:
+    """Toss points until one can be joined to the tree in the tissue; join it.
+
+    ``k``: terminals of this (sub-)tree so far (``k = 0``: no distance threshold);
+    ``allowed``: bool per segment id, the segments it may join (default all) and keep its
+    distance from; ``weight``: the new terminal's flow weight ``w_t``.
+    """
     factor = 1.0
     for _ in range(_MAX_BATCHES):
         points, local = tissue.draw(rng, _BATCH)
         squared = tree.squared_distances(points)
-        threshold = np.maximum(factor * (tissue.weighted_volume / (k * local)) ** (1 / 3),
-                               min_length)
+        if allowed is not None:
+            squared[:, ~allowed[:tree.count]] = np.inf
+        spacing = (tissue.weighted_volume / (k * local)) ** (1 / 3) if k else 0.0
+        threshold = np.maximum(factor * spacing, min_length)
         for b in np.flatnonzero(squared.min(axis=1) >= threshold**2):
-            if _connect_best(tree, tissue, points[b], squared[b], min_length):
+            if _connect_best(tree, tissue, points[b], squared[b], min_length, weight):
                 return
         factor *= _SHRINK
     raise TreeError(f"generate_tree: terminal {k + 1} could not be placed after "
@@ -159,20 +195,21 @@ def _add_terminal(tree: GrowingTree, tissue: TissueCheck, rng, k: int,
 
 
 def _connect_best(tree: GrowingTree, tissue: TissueCheck, terminal, squared,
-                  min_length: float) -> bool:
-    """Join ``terminal`` by the cheapest connection that stays in the tissue: each
+                  min_length: float, weight: float = 1.0) -> bool:
+    """Join ``terminal`` (flow weight ``weight``) by the cheapest connection that stays in
+    the tissue, to one of the nearest segments with a finite entry in ``squared``: each
     candidate's geometrically optimised site first, a lattice on its triangle if none of
     those is valid. False when no connection is."""
-    count = min(_CANDIDATES, tree.count)
+    count = min(_CANDIDATES, int(np.isfinite(squared).sum()))
     candidates = np.argpartition(squared, count - 1)[:count]
     candidates = candidates[np.argsort(squared[candidates], kind="stable")]
-    terms = tree.path_terms(candidates)
+    terms = tree.path_terms(candidates, weight)
     corners = np.stack([tree.points[tree.up[candidates]], tree.points[tree.down[candidates]],
                         np.broadcast_to(terminal, (count, 3))], axis=1)      # (C, 3, 3)
-    fermat = tree.fermat_sites(candidates, terminal, _KAMIYA, min_length)
+    fermat = tree.fermat_sites(candidates, terminal, _KAMIYA, min_length, weight)
     lattice = np.einsum("pk,ckx->cpx", _lattice(), corners)
     for sites in (fermat[:, None, :], lattice):
-        cost = tree.cost(candidates, sites, terminal, terms)
+        cost = tree.cost(candidates, sites, terminal, terms, weight)
         shortest = np.min([np.linalg.norm(sites - corners[:, None, i], axis=2)
                            for i in range(3)], axis=0)
         cost = np.where(shortest >= min_length, cost, np.inf)
@@ -186,7 +223,7 @@ def _connect_best(tree: GrowingTree, tissue: TissueCheck, terminal, squared,
         inside = tissue.segments_inside(starts, stops).reshape(3, -1).all(axis=0)
         if inside.any():
             chosen = int(np.argmax(inside))
-            tree.connect(int(candidates[which[chosen]]), chosen_sites[chosen], terminal)
+            tree.connect(int(candidates[which[chosen]]), chosen_sites[chosen], terminal, weight)
             return True
     return False
 
