@@ -31,20 +31,9 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
     """Add the results' trees to ``plotter``; return the catheter tip positions [mm]."""
     tips = []
     for path in sorted((directory / "fields").glob("tree_*.vtp")):
-        tree = read_vtp_lines(path)
-        try:
-            to_mm = file_length_metres(tree.field_data, 1.0) * M_TO_MM
-        except ValueError as exc:
-            raise ResultsError(f"{path}: {exc}") from None
-        cells = tree.cell_data
-        segments = np.array(tree.lines, dtype=np.int64).reshape(-1, 2)
-        points = tree.points * to_mm
-        lines = np.column_stack([np.full(len(segments), 2), segments]).ravel()
-        mesh = pyvista.PolyData(points, lines=lines)
-        radius = np.zeros(len(points))
-        radius[segments[:, 1]] = cells["radius"] * to_mm
-        radius[segments[:, 0]] = np.maximum(radius[segments[:, 0]], cells["radius"] * to_mm)
-        mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
+        mesh, cells = tree_lines(pyvista, path, extent_mm)
+        points, lines = np.asarray(mesh.points), np.asarray(mesh.lines)
+        segments = lines.reshape(-1, 3)[:, 1:]
         flow = np.log10(np.maximum(np.abs(cells["flow"]) * M3_S_TO_ML_MIN, 1e-9))
         mesh.cell_data["flow"] = flow
         mesh = mesh.cell_data_to_point_data(pass_cell_data=True)
@@ -65,6 +54,27 @@ def add_trees(plotter, pyvista, directory, extent_mm: float) -> list[np.ndarray]
             first = inside[(feeding < 0) | (flag[np.maximum(feeding, 0)] == 0)][0]
             tips.append(points[segments[first, 0]])
     return tips
+
+
+def tree_lines(pyvista, path, extent_mm: float):
+    """A tree file as line PolyData [mm], line cell ``s`` = segment ``s``, with point array
+    ``tube_radius`` (the vessel radius, at least ``MIN_TUBE`` × ``extent_mm``), and the file's
+    cell arrays."""
+    tree = read_vtp_lines(path)
+    try:
+        to_mm = file_length_metres(tree.field_data, 1.0) * M_TO_MM
+    except ValueError as exc:
+        raise ResultsError(f"{path}: {exc}") from None
+    cells = tree.cell_data
+    segments = np.array(tree.lines, dtype=np.int64).reshape(-1, 2)
+    points = tree.points * to_mm
+    mesh = pyvista.PolyData(points, lines=np.column_stack([np.full(len(segments), 2),
+                                                            segments]).ravel())
+    radius = np.zeros(len(points))
+    radius[segments[:, 1]] = cells["radius"] * to_mm
+    radius[segments[:, 0]] = np.maximum(radius[segments[:, 0]], cells["radius"] * to_mm)
+    mesh.point_data["tube_radius"] = np.maximum(radius, MIN_TUBE * extent_mm)
+    return mesh, cells
 
 
 def _incoming(segments: np.ndarray, nodes: int) -> np.ndarray:

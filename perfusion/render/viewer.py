@@ -142,6 +142,14 @@ def write_viewer(data: ResultsData, path: Path) -> Path:
     """Write ``path`` (``viewer.html``) and return it."""
     pyvista = pyvista_offscreen()
     plotter, layers = build_viewer_scene(pyvista, data)
+    Path(path).write_text(standalone_page(plotter, layers, "perfusion: 3D viewer"),
+                          encoding="utf-8")
+    return Path(path)
+
+
+def standalone_page(plotter, layers: list[tuple[str, str, int]], title: str) -> str:
+    """The offline vtk.js page of ``plotter``'s scene (rendered, then closed) with a panel
+    of ``layers`` ((label, group, number of actors) in actor order) and ``title``."""
     plotter.render()
     state = base64.b64encode(_vtkjs_state(plotter)).decode("ascii")
     plotter.close()
@@ -151,10 +159,8 @@ def write_viewer(data: ResultsData, path: Path) -> Path:
     loader = ("<script>function loadDataSet(){OfflineLocalView.load(document.querySelector('body'),"
               f'{{base64Str:"{state}"}});}}</script>')
     page = static.replace("</body>", loader + _controls(layers) + "</body>", 1)
-    page = page.replace("<title>VTK.js | Example - OfflineLocalView</title>",
-                        "<title>perfusion: 3D viewer</title>", 1)
-    Path(path).write_text(page, encoding="utf-8")
-    return Path(path)
+    return page.replace("<title>VTK.js | Example - OfflineLocalView</title>",
+                        f"<title>{html.escape(title)}</title>", 1)
 
 
 def viewer_section(figures: Path) -> str:
