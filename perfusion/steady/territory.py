@@ -93,53 +93,72 @@ def _triplets(supply, inflow_source, backend):
     return phi.ravel(), diag, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
+class TerritorySolver:
+    """The territory system of one solved supply, ordered and assembled once, for any set of
+    catheterised inlets (``solve``): ``perfusion plan`` solves it for many candidates."""
+
+    def __init__(self, supply, backend, voxel_volume: float):
+        from scipy import sparse
+
+        shape = supply.source.shape
+        self.supply, self.backend, self.voxel_volume = supply, backend, voxel_volume
+        self.sources = [inlet for inlet in supply.inlets if inlet.flow > 0]
+        sinks = [replace(inlet, flow=-inlet.flow) for inlet in supply.inlets if inlet.flow < 0]
+        if sinks:
+            inflow_source = source_density(self.sources, shape, voxel_volume)
+        else:   # q itself (as the supply was solved with it)
+            inflow_source = backend.to_host(supply.source).astype(np.float64)
+        sink = source_density(sinks, shape, voxel_volume).ravel()
+        phi, diag, rows, cols, vals = _triplets(supply, inflow_source, backend)
+        self.inflow = sum(inlet.flow for inlet in self.sources)
+        self.sink_flow = -sum(inlet.flow for inlet in supply.inlets if inlet.flow < 0)
+        self.active = diag > 0
+        order = np.argsort(-phi, kind="stable")
+        self.order = order[self.active[order]]
+        rank = np.full(diag.shape, -1)
+        rank[self.order] = np.arange(self.order.size)
+        keep = self.active[rows] & self.active[cols]
+        size = self.order.size
+        self.matrix = sparse.csr_matrix(
+            (np.concatenate([diag[self.order], -vals[keep]]),
+             (np.concatenate([np.arange(size), rank[rows[keep]]]),
+              np.concatenate([np.arange(size), rank[cols[keep]]]))),
+            shape=(size, size))
+        self.perfusion = backend.to_host(supply.perfusion).astype(np.float64)
+        self.outflow = self.perfusion + sink.reshape(shape) if sinks else None
+
+    def fraction(self, catheter_inlets: dict[str, float]) -> tuple[np.ndarray, float]:
+        """(host ``w``, ``Q_cath``) for the catheterised inlets and their weights ``a``."""
+        from scipy.sparse.linalg import spsolve_triangular
+
+        shape = self.supply.source.shape
+        weighted = [replace(inlet, flow=inlet.flow * catheter_inlets[inlet.name])
+                    for inlet in self.sources if inlet.name in catheter_inlets]
+        catheter_source = source_density(weighted, shape, self.voxel_volume).ravel()
+        w = np.zeros(catheter_source.shape)
+        w[self.order] = spsolve_triangular(self.matrix, catheter_source[self.order], lower=True)
+        return w.reshape(shape), sum(inlet.flow for inlet in weighted)
+
+    def solve(self, catheter_inlets: dict[str, float]) -> Territory:
+        """The :class:`Territory` of the catheterised inlets, with its checks."""
+        w, catheter_flow = self.fraction(catheter_inlets)
+        perfusion = self.perfusion
+        perfusion_mean = float((perfusion * w).sum() / perfusion.sum())
+        if self.outflow is not None:
+            mean = float((self.outflow * w).sum() / self.outflow.sum())
+        else:
+            mean = perfusion_mean
+        inside = self.active.reshape(w.shape)
+        return Territory(supply=self.supply.name, fraction=self.backend.asarray(w),
+                         catheter_flow=catheter_flow, flow_weighted_mean=mean,
+                         expected_mean=catheter_flow / self.inflow,
+                         bounds=(float(w[inside].min()), float(w[inside].max())),
+                         perfusion_weighted_mean=perfusion_mean, sink_flow=self.sink_flow)
+
+
 def solve_territory(supply, catheter_inlets: dict[str, float], backend,
                     voxel_volume: float) -> Territory:
     """The catheter's share ``w`` of the blood of ``supply`` (a ``SupplyField``);
     ``catheter_inlets`` maps each catheterised inlet to the weight ``a`` of its source
     (1 where the drug is mixed by flow; ``perfusion.vascular.catheter``)."""
-    from scipy import sparse
-    from scipy.sparse.linalg import spsolve_triangular
-
-    shape = supply.source.shape
-    sources = [inlet for inlet in supply.inlets if inlet.flow > 0]
-    sinks = [replace(inlet, flow=-inlet.flow) for inlet in supply.inlets if inlet.flow < 0]
-    if sinks:
-        inflow_source = source_density(sources, shape, voxel_volume)
-    else:   # q itself (as the supply was solved with it)
-        inflow_source = backend.to_host(supply.source).astype(np.float64)
-    sink = source_density(sinks, shape, voxel_volume).ravel()
-    phi, diag, rows, cols, vals = _triplets(supply, inflow_source, backend)
-    catheterised = [inlet for inlet in sources if inlet.name in catheter_inlets]
-    weighted = [replace(inlet, flow=inlet.flow * catheter_inlets[inlet.name])
-                for inlet in catheterised]
-    catheter_source = source_density(weighted, shape, voxel_volume).ravel()
-    catheter_flow = sum(inlet.flow for inlet in weighted)
-    inflow = sum(inlet.flow for inlet in sources)
-    active = diag > 0
-    order = np.argsort(-phi, kind="stable")
-    order = order[active[order]]
-    rank = np.full(diag.shape, -1)
-    rank[order] = np.arange(order.size)
-    keep = active[rows] & active[cols]
-    matrix = sparse.csr_matrix(
-        (np.concatenate([diag[order], -vals[keep]]),
-         (np.concatenate([np.arange(order.size), rank[rows[keep]]]),
-          np.concatenate([np.arange(order.size), rank[cols[keep]]]))),
-        shape=(order.size, order.size))
-    w = np.zeros(diag.shape)
-    w[order] = spsolve_triangular(matrix, catheter_source[order], lower=True)
-    w = w.reshape(shape)
-    perfusion = backend.to_host(supply.perfusion).astype(np.float64)
-    perfusion_mean = float((perfusion * w).sum() / perfusion.sum())
-    if sinks:
-        outflow = perfusion + sink.reshape(shape)
-        mean = float((outflow * w).sum() / outflow.sum())
-    else:
-        mean = perfusion_mean
-    inside = active.reshape(shape)
-    return Territory(supply=supply.name, fraction=backend.asarray(w), catheter_flow=catheter_flow,
-                     flow_weighted_mean=mean, expected_mean=catheter_flow / inflow,
-                     bounds=(float(w[inside].min()), float(w[inside].max())),
-                     perfusion_weighted_mean=perfusion_mean,
-                     sink_flow=-sum(inlet.flow for inlet in supply.inlets if inlet.flow < 0))
+    return TerritorySolver(supply, backend, voxel_volume).solve(catheter_inlets)
