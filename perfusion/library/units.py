@@ -21,6 +21,7 @@ PER_S_TO_ML_MIN_100ML = 6000.0  # 1/s → mL/min/100 mL
 PA_TO_MMHG = 1 / 133.322387415  # Pa → mmHg
 KG_M3_TO_UG_ML = 1e3            # kg/m³ → µg/mL
 KG_S_M3_TO_UG_H_ML = 1 / 3.6    # kg·s/m³ → µg·h/mL
+M3_TO_ML = 1e6                  # m³ → mL
 # Lengths in every VTK and XDMF file perfusion writes (points, spacings, origins, radii,
 # segment lengths) are in FILE_LENGTH_UNIT, the imaging convention, and each file says so in
 # a one-string field-data array (XDMF: an Information element) named LENGTH_UNIT_FIELD.

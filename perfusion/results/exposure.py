@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from ..library.units import M3_S_TO_ML_MIN
+from .total_exposure import total_exposure_metrics
 
 
 def route_metrics(domain, route, target: str | None, auc_threshold: float, dose: float) -> dict:
@@ -126,6 +127,11 @@ def drug_metrics(case, domain, result) -> dict:
     metrics["time_step"] = result.step
     metrics["thresholds"] = {"concentration_kg_m3": case.exposure.concentration_threshold,
                              "auc_kg_s_m3": threshold}
+    if isinstance(result.totals, str):
+        metrics["exposure_total"] = {"available": False, "reason": result.totals}
+    elif result.totals is not None:
+        metrics["exposure_total"] = total_exposure_metrics(domain, result.totals, target,
+                                                           threshold)
     if result.intravenous is not None:
         iv = route_metrics(domain, result.intravenous, target, threshold, dose)
         route = result.intravenous

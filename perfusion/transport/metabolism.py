@@ -175,25 +175,43 @@ def metabolism_fields(domain, metabolism: dict, v_e):
     return first_order, SaturableMetabolism(max_rate, half)
 
 
-def organ_clearance(problem, voxel_volume: float, backend) -> float:
-    """CL_organ [m³/s] of the tissue under IV dosing (module docstring)."""
-    xp = backend.xp
+def first_order_rates(problem, xp) -> dict:
+    """The tissue's rates at low concentration, per voxel (docs/model.md §7): ``inflow``
+    ``F_p E + d⁺`` [1/s] per c_p, ``back`` ``(F_p E + d⁻ + ℓ)/v_e`` [1/s] per m, ``loss`` every
+    first-order loss of free drug [1/s] per m (``k_e``, ``CL_int``, saturable metabolism and
+    uptake at their low-concentration limits ``V_max/K'``, ``V_max/(v_e² K_e)``, ``V_max/K_i``,
+    uptake followed by bound decay ``k_in k_c/(k_out + k_c)``), and the uptake's ``k_in``,
+    ``k_out`` [1/s] (0 where inactive). ``linear`` is False where a saturable process was
+    linearised."""
     k, uptake = problem.exchange, problem.uptake
-    inside = k.inverse_ve > 0
-    inflow = k.clearance + k.drag_in
-    back = (k.clearance + k.drag_out + k.lymph) * k.inverse_ve
     loss = k.elimination + k.metabolism
     if k.saturable is not None:
         loss = loss + k.saturable.max_rate / k.saturable.half_saturation
+    k_in = k_out = 0.0
+    if uptake.kind == "linear":
+        k_in, k_out = uptake.uptake_rate, uptake.release_rate
+    elif uptake.kind == "saturable":
+        v_e = uptake.extracellular_fraction
+        k_in = uptake.max_rate / (v_e * v_e * uptake.extracellular_affinity)
+        k_out = uptake.max_rate / uptake.intracellular_affinity
+    active = uptake.active if uptake.kind != "none" else False
+    k_in, k_out = xp.where(active, k_in, 0.0), xp.where(active, k_out, 0.0)
     k_c = uptake.cell_elimination
-    if uptake.kind != "none" and k_c > 0:
-        if uptake.kind == "linear":
-            k_in, k_out = uptake.uptake_rate, uptake.release_rate
-        else:
-            v_e = uptake.extracellular_fraction
-            k_in = uptake.max_rate / (v_e * v_e * uptake.extracellular_affinity)
-            k_out = uptake.max_rate / uptake.intracellular_affinity
-        loss = loss + xp.where(uptake.active, k_in * k_c / (k_out + k_c), 0)
-    total = back + loss
-    per_volume = xp.where(inside & (total > 0), inflow * loss / xp.where(total > 0, total, 1), 0)
+    if k_c > 0:
+        loss = loss + k_in * k_c / (k_out + k_c)
+    return {"inflow": k.clearance + k.drag_in,
+            "back": (k.clearance + k.drag_out + k.lymph) * k.inverse_ve,
+            "loss": loss, "uptake": k_in, "release": k_out, "bound_decay": k_c,
+            "linear": k.saturable is None and uptake.kind != "saturable"}
+
+
+def organ_clearance(problem, voxel_volume: float, backend) -> float:
+    """CL_organ [m³/s] of the tissue under IV dosing (module docstring)."""
+    xp = backend.xp
+    rates = first_order_rates(problem, xp)
+    inside = problem.exchange.inverse_ve > 0
+    loss = rates["loss"]
+    total = rates["back"] + loss
+    per_volume = xp.where(inside & (total > 0),
+                          rates["inflow"] * loss / xp.where(total > 0, total, 1), 0)
     return backend.sum(per_volume) * voxel_volume

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from ..case.protocol import output_times
+from ..errors import ConvergenceError
 from .body.schedule import Schedule, time_grid
 from .observers import Exposure, Snapshots, TimeSeries
 from .metabolism import class_metabolism, organ_clearance
@@ -24,6 +25,7 @@ from .parameters import (DrugParameters, library_entry, resolve_drug, resolve_sy
                          split_clearance)
 from .problem import build_problem
 from .simulation import simulate
+from .total_exposure import run_totals
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class RouteResult:
     tissue_amount: float
     snapshots: Snapshots | None
     seconds: float
+    final_free: object = None     # m at the end of the run
+    final_bound: object = None    # c at the end of the run
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class DrugResult:
     embolized: object | None
     catheter_effective_flow: float = 0.0   # R_b Q_cath,blood (= Q_cath for plasma-only drugs)
     clearance: dict | None = None   # CL_TB, CL_organ, CL_rest (parameters.split_clearance)
+    totals: object = None   # total_exposure.RunTotals, or why there is none
 
 
 def choose_step(case, problem, pk) -> tuple[float, str]:
@@ -75,8 +80,20 @@ def choose_step(case, problem, pk) -> tuple[float, str]:
     return step, reason
 
 
-def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
-    """Run the case's drug protocol (and its IV comparator) on ``steady``."""
+@dataclass(frozen=True)
+class DrugSetup:
+    """The resolved drug, its tissue problem on a steady state, and the body."""
+
+    drug: DrugParameters
+    problem: object
+    clearance: dict
+    pk: object
+    pk_sources: dict
+    metabolism: dict     # {class: metabolism.ClassMetabolism}
+
+
+def drug_setup(case, domain, steady) -> DrugSetup:
+    """Resolve the case's drug, metabolism and body and build the tissue problem."""
     drug = resolve_drug(case)
     metabolism = class_metabolism(case, domain, drug, steady.hematocrit,
                                   library_entry(case.drug.name))
@@ -86,6 +103,15 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
     clearance = split_clearance(case, organ_clearance(problem, domain.voxel_volume,
                                                       domain.backend))
     pk, pk_sources = resolve_systemic(case, clearance)
+    return DrugSetup(drug, problem, clearance, pk, pk_sources, metabolism)
+
+
+def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
+    """Run the case's drug protocol (and its IV comparator) on ``steady``."""
+    setup = drug_setup(case, domain, steady)
+    drug, problem, clearance, pk, pk_sources = (setup.drug, setup.problem, setup.clearance,
+                                                setup.pk, setup.pk_sources)
+    metabolism = setup.metabolism
     events, breaks, occluded = {}, [], None
     if case.embolization is not None:
         from ..steady.embolization import embolized_steady
@@ -113,11 +139,19 @@ def run_drug(case, domain, steady, checkpoint=None) -> DrugResult:
         log.info("IV comparator")
         intravenous = _run_route(case, domain, problem, schedule.as_intravenous(), pk, ends,
                                  events, None, "intravenous", checkpoint)
+    totals = "the perfusion changes during the run (embolisation)"
+    if occluded is None:
+        try:
+            totals = run_totals(domain, steady, problem, pk, schedule, arterial, intravenous,
+                                duration)
+        except ConvergenceError as exc:
+            log.warning("no exposure over all time: %s", exc)
+            totals = str(exc)
     return DrugResult(drug=drug, pk=pk, pk_sources=pk_sources, schedule=schedule,
                       arterial=arterial, intravenous=intravenous, step=step,
                       catheter_plasma_flow=problem.catheter_plasma_flow, embolized=occluded,
                       catheter_effective_flow=problem.catheter_effective_flow,
-                      clearance=clearance)
+                      clearance=clearance, totals=totals)
 
 
 def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route,
@@ -139,7 +173,7 @@ def _run_route(case, domain, problem, schedule, pk, ends, events, outputs, route
         log.warning("MASS BALANCE: relative error %.2e exceeds 1e-8 — do not trust this run", error)
     return RouteResult(exposure=exposure, series=series, budget=budget, body=body,
                        tissue_amount=tissue, snapshots=snapshots,
-                       seconds=time.perf_counter() - start)
+                       seconds=time.perf_counter() - start, final_free=free, final_bound=bound)
 
 
 def _exposure_target(case, domain) -> str | None:
