@@ -21,7 +21,7 @@ PACKAGE = Path(perfusion.__file__).parent
 #: The stages that compute (docs/architecture.md): they never reach forward into results, pictures,
 #: sweeps, the pipeline or the command line.
 PHYSICS = {"case", "geometry", "domain", "steady", "vascular", "transport", "solvers", "ops"}
-DOWNSTREAM = {"results", "render", "sweep", "cli", "pipeline", "checkpoint"}
+DOWNSTREAM = {"results", "plan", "render", "sweep", "cli", "pipeline", "checkpoint"}
 #: What each room may never import (beyond the rules for CuPy and the CLI below).
 FORBIDDEN = {
     **{room: DOWNSTREAM for room in PHYSICS},
@@ -34,8 +34,10 @@ FORBIDDEN = {
     "solvers": DOWNSTREAM | PHYSICS - {"solvers", "ops"},
     "ops": DOWNSTREAM | PHYSICS - {"ops"},
     # pictures read results only
-    "render": PHYSICS | {"sweep", "cli", "pipeline", "checkpoint"},
-    "results": {"render", "sweep", "cli", "pipeline", "checkpoint"},
+    "render": PHYSICS | {"plan", "sweep", "cli", "pipeline", "checkpoint"},
+    "results": {"plan", "render", "sweep", "cli", "pipeline", "checkpoint"},
+    # the catheter plan runs the physics and writes its own directory; pictures are the CLI's
+    "plan": {"render", "sweep", "cli"},
     # beneath every stage
     "errors": PHYSICS | DOWNSTREAM | {"compute", "library", "io"},
     "io": PHYSICS | DOWNSTREAM | {"compute", "library"},

@@ -7,9 +7,11 @@ ones the steady and drug metrics already hold — nothing is recomputed another 
 
 Invariants (``s`` a supply, ``c`` a tissue class, ``V`` voxel volume):
 
-- ``territory_range.<s>``: ``0 ≤ w ≤ 1`` for the catheter territory fraction ``w`` of the
-  catheterised supply, over its perfused voxels (value ``[min w, max w]``). The upwind
-  matrix is an M-matrix with ``q^cath ≤ q``, so the bound is exact up to round-off.
+- ``territory_range.<s>``: ``0 ≤ w ≤ max(1, a_max)`` for the catheter territory fraction
+  ``w`` of the catheterised supply, over its perfused voxels (value ``[min w, max w]``;
+  ``a_max`` the largest catheter source weight, above 1 only with streaming, σ > 1). The
+  upwind matrix is an M-matrix with ``q^cath ≤ a_max q``, so the bound is exact up to
+  round-off.
 - ``territory_mean.<s>``: tracer conservation, ``Σ F_i w_i / Σ F_i = Q_cath / Q_s``
   (value: relative difference to the catheter's inflow share).
 - ``perfusion_conservation.<s>``: ``∫ F_s dV = Σ inlet flows of s`` (relative error).
@@ -164,10 +166,12 @@ def embolized_checks(case, precision: str, block: dict) -> dict:
 def _territory_checks(territory: dict, precision: str, tau: float, suffix: str = "") -> dict:
     name, state = territory["supply"], " after embolisation" if suffix else ""
     expected = territory["expected_flow_weighted_mean"]
+    upper = territory.get("upper_bound", 1.0)
     return {
         f"territory_range{suffix}.{name}": _range(
-            f"0 ≤ w ≤ 1: catheter share of the {name} blood over its perfused voxels{state}",
-            territory["min"], territory["max"], (0.0, 1.0),
+            f"0 ≤ w ≤ {upper:.6g}: catheter share of the {name} blood over its perfused voxels"
+            f"{state} (the bound is the largest catheter weight a_t where streaming makes it "
+            "exceed 1)", territory["min"], territory["max"], (0.0, upper),
             1e-9 if precision == "float64" else 1e-6),
         f"territory_mean{suffix}.{name}": _error(
             f"flow-weighted mean of w ({territory['flow_weighted_mean']:.10g}) against the "

@@ -67,6 +67,8 @@ def steady_metrics(case, domain: Domain, steady: SteadyState) -> dict:
             "perfusion_weighted_mean": t.perfusion_weighted_mean,
             "sink_flow_ml_min": t.sink_flow * M3_S_TO_ML_MIN,
             "min": t.bounds[0], "max": t.bounds[1],
+            # the bound of w: 1, or the largest catheter weight a_t with streaming (σ > 1)
+            "upper_bound": max([1.0, *steady.catheter.inlet_weights.values()]),
         }
         metrics["territory_mean"] = domain.class_means(steady.territory)
     return metrics
