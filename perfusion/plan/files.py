@@ -5,8 +5,10 @@ in a case), ``radius_mm``, ``flow_ml_min``, ``terminals``, ``depth`` (bifurcatio
 root), ``tumor_blood_share``, ``tumor_coverage``, ``tumor_to_normal_auc``, ``tumor_auc`` and
 ``normal_auc`` [µg·h/mL], ``normal_volume_above_ml``, ``normal_fraction_above``,
 ``tumor_auc_share``, ``regional_advantage``, ``systemic_auc`` [µg·h/mL], ``score``; with
-``--exact k`` also ``exact_tumor_auc`` [µg·h/mL] (the full model: its window and linear
-tail) and ``linear_error`` (plan ÷ exact − 1) for the re-run rows. AUCs are over all time
+``--exact k``, for the re-run rows, the full model's (its window and linear tail; ``exact``)
+``exact_rank``, ``exact_score``, ``exact_tumor_coverage``, ``exact_tumor_to_normal_auc``,
+``exact_tumor_auc``, ``exact_normal_auc``, ``exact_normal_volume_above_ml`` and
+``linear_error`` (plan ÷ exact − 1 of the tumour AUC). AUCs are over all time
 (``perfusion.transport.total_exposure``); ``tumor_*`` is the plan's target. Everything is
 written into ``DIR.partial`` and moved into place when complete, so an interrupted plan
 never leaves a directory that looks finished.
@@ -30,9 +32,11 @@ COLUMNS = ("rank", "vessel", "radius_mm", "flow_ml_min", "terminals", "depth",
            "tumor_blood_share", "tumor_coverage", "tumor_to_normal_auc", "tumor_auc",
            "normal_auc", "normal_volume_above_ml", "normal_fraction_above", "tumor_auc_share",
            "regional_advantage", "systemic_auc", "score")
-EXACT_COLUMNS = ("exact_tumor_auc", "linear_error")
+EXACT_COLUMNS = ("exact_rank", "exact_score", "exact_tumor_coverage", "exact_tumor_to_normal_auc",
+                 "exact_tumor_auc", "exact_normal_auc", "exact_normal_volume_above_ml",
+                 "linear_error")
 PAIR_COLUMNS = ("vessel_a", "vessel_b", "dose_fraction_a", *COLUMNS[6:])
-AUC_COLUMNS = {"tumor_auc", "normal_auc", "systemic_auc", "exact_tumor_auc"}
+AUC_COLUMNS = {"tumor_auc", "normal_auc", "systemic_auc", "exact_tumor_auc", "exact_normal_auc"}
 SCORE = ("score = tumour coverage − normal fraction above (fractions of each volume with AUC "
          "over all time ≥ the threshold); ties by tumour-to-normal AUC")
 

@@ -1,7 +1,8 @@
 """``plan_case``: every candidate catheter position of a case ranked by its drug exposure.
 
-One steady solve of the case, one factorisation of the total-exposure operator and one
-territory and exposure solve per piece (``candidates``, ``responses``); each candidate is then
+One steady solve of the case, one total-exposure operator (for a saturable drug with
+the secant rates of one reference run, ``secant``) and one territory and exposure solve per
+piece (``candidates``, ``responses``); each candidate is then
 a weighted sum (exact for linear drugs, the low-concentration linearisation for saturable
 ones). ``exact = k`` re-runs the best ``k`` candidates with ``perfusion run`` (the full
 time-dependent model, ``catheter.vessel`` set) and reports each one's AUC over all time (its
@@ -23,11 +24,13 @@ from ..results.total_exposure import regions
 from ..steady.solve import solve_steady
 from ..steady.territory import TerritorySolver
 from ..transport.body.schedule import IV, Schedule
+from ..transport.metabolism import first_order_rates
 from ..transport.run import drug_setup
 from ..transport.total_exposure import TotalExposure
 from .candidates import MIN_RADIUS, build_candidates, choose_candidates
 from .rank import Judge, order, rank_pairs
 from .responses import PieceResponses
+from .secant import secant_rates
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,15 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
                              "intra-arterial [[infusion]] to plan its position")
     setup = drug_setup(case, domain, steady)
     seconds = {"steady": time.perf_counter() - started}
-    system = TotalExposure(setup.problem, setup.pk.clearance, domain.voxel_volume, be)
+    target_name = _target(case, domain)
+    rates, linearisation, horizon = None, "none: the drug is linear", None
+    if not first_order_rates(setup.problem, be.xp)["linear"]:
+        t0 = time.perf_counter()
+        rates, horizon = secant_rates(case, domain, setup, schedule, target_name)
+        seconds["reference_run"] = time.perf_counter() - t0
+        linearisation = (f"secant uptake and metabolism rates per voxel from a {horizon / 3600:.3g}"
+                         " h run of the case with its own catheter (perfusion.plan.secant)")
+    system = TotalExposure(setup.problem, setup.pk.clearance, domain.voxel_volume, be, rates)
     tree, flow = supply.feed.tree, supply.tree_flow.segment_flow
     chosen = choose_candidates(tree, flow, min_radius=min_radius, vessels=vessels)
     candidates = build_candidates(tree, flow, chosen, case.catheter.streaming_exponent,
@@ -95,7 +106,6 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
                                total, setup.problem.blood_to_plasma, candidates.piece_inlets)
     seconds["responses"] = time.perf_counter() - t0
     labels = np.asarray(domain.labels).ravel()[system.index]
-    target_name = _target(case, domain)
     target, normal = regions(labels, domain.class_names, target_name)
     iv = system.totals(iv_dose=schedule.dose())
     judge = Judge(system, catheter_dose, iv_dose, target, normal, case.exposure.auc_threshold,
@@ -124,9 +134,11 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
     seconds["total"] = time.perf_counter() - started
     info = {"case": case.case.name, "supply": supply.name, "target": target_name or "all tissue",
             "drug": setup.drug.name, "linear_model": system.linear,
+            "linearisation": linearisation, "reference_horizon_s": horizon,
             "auc_threshold_kg_s_m3": case.exposure.auc_threshold,
             "min_radius_mm": min_radius * M_TO_MM, "candidates": len(rows),
             "pieces": int(candidates.pieces.size), "tissue_voxels": int(system.index.size),
+            "normal_volume_ml": judge.normal_volume_ml,
             "case_vessel": (None if steady.catheter is None or steady.catheter.segment is None
                             else int(steady.catheter.segment)),
             "streaming_exponent": case.catheter.streaming_exponent,

@@ -3,7 +3,9 @@ candidate catheter position of a ``perfusion plan`` directory (:mod:`.plan_files
 
 x = normal-tissue volume with AUC ≥ threshold [mL] (``normal_volume_above_ml``, the exposure
 to keep small), y = target coverage = share of the target volume with AUC ≥ threshold [%]
-(``tumor_coverage`` × 100, to make large); AUC of total tissue concentration [µg·h/mL]. Each
+(``tumor_coverage`` × 100, to make large); AUC of total tissue concentration [µg·h/mL].
+Where a threshold leaves every candidate the same volume (all above it, or none), that axis
+shows the mean AUC of the region instead (``normal_auc``, ``tumor_auc``), and says so. Each
 candidate is a point coloured by its score; the Pareto front (:func:`pareto_front`: no other
 candidate has at least the coverage with at most the exposure, and strictly better in one) is
 drawn as the staircase of what is attainable, its points labelled with their vessel (segment)
@@ -54,11 +56,29 @@ def pareto_figure(plan_dir: Path, size=(1100, 780)) -> Path:
     return save_figure(build_pareto_figure(table, size), Path(plan_dir) / "pareto.png")
 
 
+def _axes(columns: dict, threshold: float, target: str):
+    """(x, its label, y, its label): the volumes above the threshold, or — where every
+    candidate has the same one (a threshold all or none of them reach) — the mean AUCs."""
+    x, y = columns["normal_volume_above_ml"], 100 * columns["tumor_coverage"]
+    xlabel = f"normal-tissue exposure: volume with AUC ≥ {threshold:.3g} µg·h/mL (mL)"
+    ylabel = f"{target} coverage: volume with AUC ≥ {threshold:.3g} µg·h/mL (%)"
+    if np.nanmax(x) == np.nanmin(x):
+        x = columns["normal_auc"]
+        xlabel = (f"normal-tissue exposure: mean AUC (µg·h/mL; every candidate exposes the "
+                  f"same volume above {threshold:.3g})")
+    if np.nanmax(y) == np.nanmin(y):
+        y = columns["tumor_auc"]
+        ylabel = (f"{target} mean AUC (µg·h/mL; every candidate covers "
+                  f"{100 * columns['tumor_coverage'][0]:.3g}% above {threshold:.3g})")
+    return x, xlabel, y, ylabel
+
+
 def build_pareto_figure(table: PlanTable, size=(1100, 780)):
     """The unsaved figure of :func:`pareto_figure`."""
     columns, meta = table.columns, table.meta
-    exposure = columns["normal_volume_above_ml"]
-    coverage = 100 * columns["tumor_coverage"]
+    threshold = table.threshold
+    target = str(meta.get("target", "tumor"))
+    exposure, xlabel, coverage, ylabel = _axes(columns, threshold, target)
     vessels, ranks = table.vessels, columns["rank"].astype(int)
     front = pareto_front(exposure, coverage)
     fig = new_figure(size)
@@ -78,20 +98,16 @@ def build_pareto_figure(table: PlanTable, size=(1100, 780)):
                     textcoords="offset points", fontsize=10, zorder=5,
                     color=FRONT_COLOUR if front[index] else "0.15")
     _mark_case_vessel(ax, table, exposure, coverage)
-    threshold = table.threshold
-    target = str(meta.get("target", "tumor"))
-    ax.set_xlabel(f"normal-tissue exposure: volume with AUC ≥ {threshold:.3g} µg·h/mL (mL)",
-                  fontsize=12)
-    ax.set_ylabel(f"{target} coverage: volume with AUC ≥ {threshold:.3g} µg·h/mL (%)",
-                  fontsize=12)
-    ax.set_ylim(min(0.0, float(np.nanmin(coverage))), 102)
+    ax.set_xlabel(xlabel, fontsize=12)
+    ax.set_ylabel(ylabel, fontsize=12)
+    ax.set_ylim(min(0.0, float(np.nanmin(coverage))), 1.02 * float(np.nanmax(coverage)))
     ax.set_xlim(left=min(0.0, float(np.nanmin(exposure))))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=10)
     ax.set_title(f"{meta['case']}: catheter positions on the {meta['supply']} tree\n"
                  f"{target} coverage vs normal-tissue exposure (labels: vessel id, #rank)",
                  fontsize=13)
-    fig.text(0.01, 0.005, f"score = {meta['score']}; AUC of total tissue concentration, "
+    fig.text(0.01, 0.005, f"{meta['score']}; AUC of total tissue concentration, "
              f"threshold {threshold:.3g} µg·h/mL; front: no other vessel covers at least as "
              "much with at most as much normal exposure", fontsize=9, color="0.25",
              ha="left", va="bottom", wrap=True)

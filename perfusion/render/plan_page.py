@@ -182,7 +182,7 @@ def page_html(table: PlanTable, maps: PlanMaps, scene: str | None) -> str:
 <style>{PAGE_STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Catheter positions on the <b>{html.escape(str(meta['supply']))}</b> tree ranked for the
-<b>{html.escape(str(meta['target']))}</b>: score = {html.escape(str(meta['score']))}.
+<b>{html.escape(str(meta['target']))}</b>: {html.escape(str(meta['score']))}.
 Coverage and normal volume count AUC ≥ {table.threshold:.3g} µg·h/mL. {limited}
 The case's own catheter vessel: {'none' if case_vessel is None else case_vessel}.</p>
 <div class="top"><section class="scene" aria-label="3D tree">{three_d}</section>

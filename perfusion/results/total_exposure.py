@@ -14,7 +14,10 @@ volume:
 - ``regional_advantage = (AUC_T/AUC_sys)_IA ÷ (AUC_T/AUC_sys)_IV`` (docs/model.md §7).
 
 ``perfusion run`` reports these under ``exposure_total`` and ``perfusion plan`` ranks catheter
-positions by them, through this one function, so a plan row and a run agree.
+positions by them, through this one function, so a plan row and a run agree. The run also
+reports them for its own time-stepped window continued by the linear tail from its end state
+(``window_and_tail``): the full model's exposure over all time where the window is long
+enough for the drug left at its end to be in the linear regime.
 """
 from __future__ import annotations
 
@@ -86,9 +89,12 @@ def total_exposure_metrics(domain, totals, target: str | None, threshold: float)
     metrics["linear_model"] = system.linear
     metrics["target"] = target or "all tissue"
     if totals.window_and_tail is not None:
-        continued = totals.window_and_tail.tissue
-        reference = float(continued[target_mask].mean())
+        continued = totals.window_and_tail
+        reference = float(continued.tissue[target_mask].mean())
         metrics["window_and_tail_target_auc"] = reference
         metrics["window_and_tail_relative_difference"] = (
             abs(metrics["tumor_auc"] - reference) / reference if reference > 0 else float("nan"))
+        metrics["window_and_tail"] = exposure_summary(
+            continued.tissue, continued.systemic, target_mask, normal_mask, threshold,
+            domain.voxel_volume, totals.blood)
     return metrics

@@ -55,12 +55,13 @@ class Totals:
 class TotalExposure:
     """The steady problem of one tissue problem and body clearance."""
 
-    def __init__(self, problem, clearance: float, voxel_volume: float, backend):
+    def __init__(self, problem, clearance: float, voxel_volume: float, backend, rates=None):
+        """``rates``: ``metabolism.first_order_rates`` of the problem (the default) or a
+        replacement for them (e.g. the secant rates of a saturable drug, ``perfusion.plan``)."""
         from scipy import sparse
 
         host = lambda a: np.asarray(backend.to_host(a), dtype=np.float64)  # noqa: E731
-        xp = backend.xp
-        rates = first_order_rates(problem, xp)
+        rates = first_order_rates(problem, backend.xp) if rates is None else rates
         inverse_ve = host(problem.exchange.inverse_ve)
         shape = inverse_ve.shape
         full = lambda a: np.broadcast_to(host(a), shape).ravel()  # noqa: E731

@@ -59,7 +59,7 @@ def fake_plan(directory, candidates=CANDIDATES, case_vessel=2):
                              2.0, exposure, 1.5, score, "ignored"])
     (directory / "plan.json").write_text(json.dumps({
         "case": "fake liver", "supply": "artery", "target": "tumor",
-        "auc_threshold_ug_h_ml": 10.0, "score": "coverage − 0.1 × normal volume",
+        "auc_threshold_ug_h_ml": 10.0, "score": "score = coverage − 0.1 × normal volume",
         "min_radius_mm": 0.5, "candidates": len(ranked), "case_vessel": case_vessel}))
     grid = np.indices(SHAPE).transpose(1, 2, 3, 0).astype(float)
     labels = np.zeros(SHAPE, np.uint8)
