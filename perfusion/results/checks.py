@@ -13,7 +13,9 @@ Invariants (``s`` a supply, ``c`` a tissue class, ``V`` voxel volume):
   upwind matrix is an M-matrix with ``q^cath ≤ a_max q``, so the bound is exact up to
   round-off.
 - ``territory_mean.<s>``: tracer conservation, ``Σ F_i w_i / Σ F_i = Q_cath / Q_s``
-  (value: relative difference to the catheter's inflow share).
+  (value: the difference, a fraction of the supply's inflow ``Q_s`` — the scale of the supply
+  solve's residual — so a superselective catheter with a small share is held to the same
+  absolute conservation as a lobar one).
 - ``perfusion_conservation.<s>``: ``∫ F_s dV = Σ inlet flows of s`` (relative error).
 - ``tree_conservation.<s>``: tree supplies, root inflow ``= Σ_t Q_t = ∫ F_s dV``
   (the larger relative difference, ``trees.<s>.conservation_relative_error``).
@@ -175,8 +177,9 @@ def _territory_checks(territory: dict, precision: str, tau: float, suffix: str =
             1e-9 if precision == "float64" else 1e-6),
         f"territory_mean{suffix}.{name}": _error(
             f"flow-weighted mean of w ({territory['flow_weighted_mean']:.10g}) against the "
-            f"catheter's inflow share ({expected:.10g}){state}, relative difference",
-            abs(territory["flow_weighted_mean"] - expected) / expected, _times(100, tau)),
+            f"catheter's inflow share ({expected:.10g}){state}, difference as a fraction of "
+            "the supply's inflow",
+            abs(territory["flow_weighted_mean"] - expected), _times(100, tau)),
     }
 
 

@@ -1,4 +1,5 @@
-"""Total exposure: the AUC over all time of the linear drug model, by one steady solve.
+"""Total exposure: the AUC over all time of the linear drug model, by one steady solve
+(docs/model.md §13.1).
 
 For linear kinetics (linear or no uptake, first-order elimination and metabolism, the
 two-compartment body; docs/model.md §6–§7) every state decays to zero, so integrating the
@@ -25,7 +26,8 @@ balance over all time: everything given is eliminated in the body or in the tiss
 The matrix ``K = (b + λ) − T`` is an M-matrix (hybrid differencing) whose diagonal dominates
 wherever blood exchanges drug (``b ≫ D/h²``), so BiCGStab with a Jacobi preconditioner
 converges in tens of iterations; the tolerance is ``‖K M − rhs‖ ≤ 1e-12 ‖rhs‖``, checked, and
-non-convergence is an error. The result is exact for the
+non-convergence is an error. Where no blood exchanges drug (a necrotic core) the diagonal is
+small (condition number ~1e4–1e5), so the AUCs are accurate to ~1e-9 relative, not 1e-12. The result is exact for the
 linear model, independent of the time step and of ``V_1, k12, k21``; for saturable uptake or
 metabolism it is the low-concentration (linearised) model, flagged ``linear = False``.
 """
