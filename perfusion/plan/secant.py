@@ -31,8 +31,10 @@ from ..transport.total_exposure import TotalExposure
 
 #: The reference run goes on while the linear tail holds more of the target's AUC than this.
 TAIL_SHARE = 0.2
-#: … but no longer than this [s] (7 days).
+#: … but no longer than this [s] (7 days) …
 MAX_HORIZON = 7 * 86400.0
+#: … with steps this many times the case's after its duration (no infusion is left then).
+TAIL_STEP = 5
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,17 @@ class SaturationIntegrals:
 
 
 def _extended(case, schedule, max_step: float, horizon: float) -> np.ndarray:
-    return time_grid(horizon, [case.simulation.duration], schedule.breakpoints(), max_step)
+    """Step ends to ``horizon``: the case's own grid over its duration, then blocks of that
+    duration with ``TAIL_STEP`` × longer steps (after the case's duration only slow release
+    and elimination are left; each block is the same, so a longer horizon extends the grid)."""
+    duration = case.simulation.duration
+    ends = [time_grid(duration, [], schedule.breakpoints(), max_step)]
+    block = time_grid(duration, [], [], TAIL_STEP * max_step)
+    start = duration
+    while start < horizon * (1 - 1e-12):
+        ends.append(start + block)
+        start += duration
+    return np.concatenate(ends)
 
 
 def secant_rates(case, domain, setup, schedule, target_class) -> tuple[dict, float]:
@@ -111,7 +123,8 @@ def secant_rates(case, domain, setup, schedule, target_class) -> tuple[dict, flo
                                   body0=body.total)
         window = tail_system.tissue_vector(observer.tissue)
         share = float(tail.tissue[target].sum() / (window[target].sum() + tail.tissue[target].sum()))
-        if share <= TAIL_SHARE or horizon >= MAX_HORIZON:
+        infusing = max(w.end for w in schedule.windows) > case.simulation.duration
+        if share <= TAIL_SHARE or horizon >= MAX_HORIZON or infusing:
             break
         horizon = min(horizon + case.simulation.duration, MAX_HORIZON)
     log.info("plan: secant rates from a %.3g h reference run (linear tail %.1f%% of the "
