@@ -1,7 +1,9 @@
 """Candidate catheter positions on a tree, and the pieces every candidate is a sum of.
 
 Candidates are the vessels (segments) of the catheterised supply's tree with radius
-``r ≥ r_min`` and positive flow, or a given list. A candidate ``s`` sends the share
+``r ≥ r_min`` and positive flow, or a given list; of a chain of segments without branches
+(centre-line and mask trees have many) only the first, since every segment of it delivers
+the same. A candidate ``s`` sends the share
 ``d_c^s`` of the drug into each segment ``c`` below it (``Q_c^σ`` at every bifurcation,
 ``perfusion.vascular.catheter.drug_split``). Terminal ``t`` below ``s`` gets the territory
 source weight ``a_t^s = d_t^s Q_s / Q_t``.
@@ -68,12 +70,17 @@ def choose_candidates(tree, segment_flow: np.ndarray, *, min_radius: float = MIN
             raise KeyedCaseError(key, f"vessel {int(dry[0])} carries no forward flow, so a "
                                  "catheter there delivers nothing; choose another vessel")
         return chosen
-    chosen = np.flatnonzero((tree.radii >= min_radius) & (segment_flow > 0))
-    if chosen.size == 0:
+    wide = (tree.radii >= min_radius) & (segment_flow > 0)
+    if not wide.any():
         raise KeyedCaseError(key, f"no vessel of the tree has a radius ≥ {min_radius * 1e3:.3g} "
                              f"mm (the widest is {tree.radii.max() * 1e3:.3g} mm); lower "
                              "--min-radius or list the vessels with --candidates")
-    return chosen
+    # a segment that continues its parent without a branch delivers exactly what the parent
+    # does (same terminals, same flow): only the first segment of such a chain is a candidate
+    parent = tree.parent[tree.segments[:, 0]]
+    continues = np.array([p >= 0 and wide[p] and tree.children(int(p)).size == 1
+                          for p in parent])
+    return np.flatnonzero(wide & ~continues)
 
 
 def _depths(tree) -> np.ndarray:
@@ -93,13 +100,24 @@ def build_candidates(tree, segment_flow: np.ndarray, vessels: np.ndarray, expone
     is_candidate = np.zeros(len(tree.segments), dtype=bool)
     is_candidate[vessels] = True
     decomposition = {}
+
+    def expand(c: int) -> list[int]:
+        """The pieces of the subtree of ``c``; a segment that continues its parent without a
+        branch is looked through, like a candidate."""
+        if is_candidate[c]:
+            return decomposition[c]
+        children = tree.children(c)
+        above = tree.parent[tree.segments[c, 0]]
+        if children.size and above >= 0 and tree.children(int(above)).size == 1:
+            return [p for ch in children if flow[ch] > 0 for p in expand(int(ch))]
+        return [c]
+
     for s in sorted((int(v) for v in vessels), reverse=True):   # children before parents
         children = tree.children(s)
         if children.size == 0:
             decomposition[s] = [s]
             continue
-        decomposition[s] = [p for c in children if flow[c] > 0
-                            for p in (decomposition[int(c)] if is_candidate[c] else [int(c)])]
+        decomposition[s] = [p for c in children if flow[c] > 0 for p in expand(int(c))]
     pieces = np.asarray(sorted({p for tops in decomposition.values() for p in tops}),
                         dtype=np.int64)
     column = {int(p): i for i, p in enumerate(pieces)}

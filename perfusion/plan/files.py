@@ -11,7 +11,8 @@ root), ``tumor_blood_share``, ``tumor_coverage``, ``tumor_to_normal_auc``, ``tum
 ``linear_error`` (plan ÷ exact − 1 of the tumour AUC). AUCs are over all time
 (``perfusion.transport.total_exposure``); ``tumor_*`` is the plan's target. Everything is
 written into ``DIR.partial`` and moved into place when complete, so an interrupted plan
-never leaves a directory that looks finished.
+never leaves a directory that looks finished. ``plan_maps.npz`` holds the territory and AUC
+maps of the best ``run.MAP_ROWS`` rows (in rank order).
 """
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def write_plan(plan, directory: Path, overwrite: bool = False) -> Path:
     (partial / "plan.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
     domain = plan.domain
     np.savez_compressed(
-        partial / "plan_maps.npz", vessel=np.array([r["vessel"] for r in plan.rows]),
+        partial / "plan_maps.npz",
+        vessel=np.array([r["vessel"] for r in plan.rows[:len(plan.auc)]]),
         tissue_index=plan.index, shape=np.array(domain.shape),
         spacing_mm=np.array(domain.spacing) * M_TO_MM, labels=np.asarray(domain.labels, np.uint8),
         class_names=np.array(domain.class_names), auc=plan.auc * np.float32(KG_S_M3_TO_UG_H_ML),

@@ -34,15 +34,19 @@ from .secant import secant_rates
 
 log = logging.getLogger(__name__)
 
+#: Candidates (the best) whose AUC and territory maps are kept and written.
+MAP_ROWS = 100
+
 
 @dataclass
 class Plan:
-    """The ranked candidates (``rows``, best first), pairs, and the maps of each row."""
+    """The ranked candidates (``rows``, best first), pairs, and the maps of the best
+    ``MAP_ROWS`` rows."""
 
     rows: list[dict]
     pairs: list[dict]
-    auc: np.ndarray            # (rows, tissue voxels) AUC of C_t [kg·s/m³]
-    territory: np.ndarray      # (rows, tissue voxels) θ
+    auc: np.ndarray            # (best rows, tissue voxels) AUC of C_t [kg·s/m³]
+    territory: np.ndarray      # (best rows, tissue voxels) θ
     index: np.ndarray          # flat indices of the tissue voxels
     info: dict
     domain: object = field(repr=False, default=None)
@@ -111,18 +115,20 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
     judge = Judge(system, catheter_dose, iv_dose, target, normal, case.exposure.auc_threshold,
                   (iv.tissue, iv.systemic), float(normal.sum()) * domain.voxel_volume * 1e6)
     t0 = time.perf_counter()
-    rows, auc, theta = [], [], []
+    rows = []
     for i, vessel in enumerate(candidates.vessels):
-        delivery = responses.delivery(candidates.weights[i])
-        summary, tissue_auc = judge.row(delivery)
+        summary, _ = judge.row(responses.delivery(candidates.weights[i]))
         rows.append({"vessel": int(vessel), "radius_mm": float(tree.radii[vessel]) * M_TO_MM,
                      "flow_ml_min": float(flow[vessel]) * M3_S_TO_ML_MIN,
                      "terminals": int(candidates.terminals[i]),
                      "depth": int(candidates.depth[i]), **summary})
-        auc.append(tissue_auc.astype(np.float32))
-        theta.append(delivery.territory.astype(np.float32))
     ranked = order(rows)
     rows = [dict(rows[k], rank=n + 1) for n, k in enumerate(ranked)]
+    auc, theta = [], []
+    for k in ranked[:MAP_ROWS]:            # maps of the best only: C × voxels would not fit
+        delivery = responses.delivery(candidates.weights[k])
+        auc.append(judge.totals(delivery).tissue.astype(np.float32))
+        theta.append(delivery.territory.astype(np.float32))
     seconds["candidates"] = time.perf_counter() - t0
     pair_rows = []
     if pairs:
@@ -145,6 +151,6 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
             "catheter_dose_kg": catheter_dose, "seconds": seconds, "backend": be.name}
     log.info("plan: %d candidates from %d pieces in %.1f s", len(rows), candidates.pieces.size,
              seconds["total"])
-    return Plan(rows=rows, pairs=pair_rows, auc=np.stack(auc)[ranked],
-                territory=np.stack(theta)[ranked], index=system.index, info=info,
+    return Plan(rows=rows, pairs=pair_rows, auc=np.stack(auc), territory=np.stack(theta),
+                index=system.index, info=info,
                 domain=domain, steady=steady)
