@@ -33,6 +33,11 @@ runs (tests/compute/test_memory.py). Device (GPU on CuPy, RAM on NumPy):
   float64, previous C_t, class masks); the loop, 36 ℓ on NumPy (m, c, c_p, the last step's
   view and amounts: 9; exchange and saturable-Newton temporaries: 27 when tissue fills the
   grid), 20 w on CuPy (9 + kernel outputs and Heun stages).
+* exposure over all time (``transport.total_exposure``, no embolisation), after the loop:
+  the drug stage's arrays but the loop, each route's end state (2 ℓ), and on the host
+  ``TOTALS`` = 600 bytes where tissue fills the grid: the sparse matrix from its triplets
+  (7 entries of a value and two int64 indices, then CSR), the grid index arrays, ~15
+  coefficient vectors, BiCGStab's ~10 and the totals of three routes, all float64.
 
 Host: labels 1 byte and a float64 class field 8; building a phantom 16, an image
 ``2·itemsize + 4`` per file voxel (data, np.unique's sorted copy, labels, comparisons);
@@ -56,6 +61,8 @@ from .backend import available_host_memory
 MARGIN, GIB = 1.2, 2**30
 #: Bytes per voxel of the float32 multigrid hierarchy of an MG-CG solve (see above).
 HIERARCHY = 48
+#: Host bytes per tissue voxel of the exposure over all time (see above).
+TOTALS = 600
 BACKENDS, PRECISIONS = ("numpy", "cupy"), {"float64": 8, "float32": 4}
 #: Shape and itemsize of the public datasets (perfusion.library.datasets), so no download is needed.
 DATASET_HEADERS = {"lits117": ((128, 128, 128), 2)}
@@ -143,7 +150,10 @@ def _stages(n: dict, backend: str, w: int) -> list[tuple[float, float]]:
     embolized = n["emb"] * 10 * w
     problems = (1 + n["emb"]) * (22 * w + 12) + embolized
     loop = 36 * loop_bytes if backend == "numpy" else 20 * w
+    finals = 2 * (1 + n["iv"]) * loop_bytes
+    totals = 0 if n["emb"] else TOTALS
     return [*stages, (kept + problems + exposures + loop, 1 + 12 * T),
+            (kept + problems + exposures + finals, 1 + 12 * T + totals),
             (kept + embolized + exposures, 1 + 24 * T + 128 + copies)]
 
 

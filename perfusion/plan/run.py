@@ -71,6 +71,20 @@ def _tree_supply(case, steady):
     return supply
 
 
+def _chain_head(tree, placement, vessels) -> int | None:
+    """The case's own catheter vessel, or the candidate heading its chain (a segment that
+    continues its parent without a branch delivers what the parent does)."""
+    if placement is None or placement.segment is None:
+        return None
+    segment, chosen = int(placement.segment), set(int(v) for v in vessels)
+    while segment not in chosen:
+        above = tree.parent[tree.segments[segment, 0]]
+        if above < 0 or tree.children(int(above)).size != 1:
+            return int(placement.segment)
+        segment = int(above)
+    return segment
+
+
 def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool = True,
               backend: str | None = None) -> Plan:
     """Rank the candidate catheter positions of ``case`` (module docstring)."""
@@ -111,6 +125,10 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
     seconds["responses"] = time.perf_counter() - t0
     labels = np.asarray(domain.labels).ravel()[system.index]
     target, normal = regions(labels, domain.class_names, target_name)
+    if target_name is None:
+        log.warning("plan: the case has no tumour and no exposure.target, so the target is "
+                    "all tissue and the score only measures coverage; name a target class "
+                    "(--set exposure.target=\"<class>\") to rank by selectivity")
     iv = system.totals(iv_dose=schedule.dose())
     judge = Judge(system, catheter_dose, iv_dose, target, normal, case.exposure.auc_threshold,
                   (iv.tissue, iv.systemic), float(normal.sum()) * domain.voxel_volume * 1e6)
@@ -145,8 +163,7 @@ def plan_case(case, *, vessels=None, min_radius: float = MIN_RADIUS, pairs: bool
             "min_radius_mm": min_radius * M_TO_MM, "candidates": len(rows),
             "pieces": int(candidates.pieces.size), "tissue_voxels": int(system.index.size),
             "normal_volume_ml": judge.normal_volume_ml,
-            "case_vessel": (None if steady.catheter is None or steady.catheter.segment is None
-                            else int(steady.catheter.segment)),
+            "case_vessel": _chain_head(tree, steady.catheter, candidates.vessels),
             "streaming_exponent": case.catheter.streaming_exponent,
             "catheter_dose_kg": catheter_dose, "seconds": seconds, "backend": be.name}
     log.info("plan: %d candidates from %d pieces in %.1f s", len(rows), candidates.pieces.size,

@@ -279,9 +279,9 @@ def test_metrics_record_backend_and_device(liver_dict, tmp_path):
 def test_embolised_fields_are_counted_to_the_end(liver_dict):
     """The embolised state stays for the results: on CuPy its 4 written fields are copied to
     the host at the end (4 w per voxel beyond the run without embolisation; enough output
-    times that the end, not the territory, is the host's largest stage)."""
+    times that the end, not the territory or the exposure over all time, is the host's largest stage)."""
     plain = _drug_case(liver_dict)
-    plain["simulation"]["output_every"] = "2 min"
+    plain["simulation"]["output_every"] = "20 s"
     embolised = {**copy.deepcopy(plain), "embolization": {"time": "20 min", "factor": 0.1}}
     voxels = math.prod(plain["grid"]["shape"])
     for precision, w in memory.PRECISIONS.items():
