@@ -6,7 +6,8 @@ member does not stop the others. The executors only differ in where the tasks ru
 
 * ``serial`` — this process, one after another (tests, debugging, the benchmark baseline);
 * ``local`` — a ``dask.distributed.LocalCluster`` of worker *processes*, one thread each,
-  bound to 127.0.0.1 with the dashboard off (README.md, Sweeps and long runs);
+  bound to 127.0.0.1 with the dashboard off (README.md, Sweeps and long runs); with GPUs, one
+  worker pinned to each (``devices``);
 * ``slurm`` — a ``dask_jobqueue.SLURMCluster``, one GPU per worker through ``--gres``.
 
 Each yields the records as members finish (for the progress log).
@@ -18,6 +19,8 @@ import os
 import time
 import traceback
 from pathlib import Path
+
+from .devices import gpu_count, pinned_cluster
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ def run_member(entry: dict, directory: str, backend: str | None = None,
                       traceback=traceback.format_exc())
     record["seconds"] = time.perf_counter() - start
     record["worker_pid"] = os.getpid()
+    record["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     return record
 
 
@@ -50,20 +54,24 @@ def run_serial(entries, directories, backend=None, checkpoint_every=None):
         yield run_member(entry, directory, backend, checkpoint_every)
 
 
-def default_workers() -> int:
-    """One worker per GPU where GPUs exist, else one per core."""
-    from ..compute.backend import cupy_status
-
-    cupy, _ = cupy_status()
-    count = int(cupy.cuda.runtime.getDeviceCount()) if cupy is not None else 0
-    return count or max(1, os.cpu_count() or 1)
+def default_workers(backend: str | None = None) -> int:
+    """One worker per GPU where GPUs exist (and the backend may use them), else one per core."""
+    return gpu_count(backend) or max(1, os.cpu_count() or 1)
 
 
 def run_local(entries, directories, backend=None, checkpoint_every=None, workers=None):
-    """Members on a Dask ``LocalCluster`` bound to the loopback interface."""
+    """Members on a local Dask cluster bound to the loopback interface: one worker pinned to
+    each GPU where there are GPUs (``devices``), else a ``LocalCluster`` of processes."""
     from distributed import LocalCluster
 
-    workers = workers or min(default_workers(), len(entries))
+    gpus = min(gpu_count(backend), workers or len(entries))
+    if gpus:
+        log.info("local executor: %d worker process(es), one per GPU (CUDA_VISIBLE_DEVICES "
+                 "rotated), one member per GPU at a time", gpus)
+        with pinned_cluster(gpus, gpu_count(backend)) as cluster:
+            yield from _on_cluster(cluster, entries, directories, backend, checkpoint_every)
+        return
+    workers = workers or min(default_workers(backend), len(entries))
     log.info("local executor: Dask LocalCluster of %d worker process(es) on 127.0.0.1", workers)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None,
