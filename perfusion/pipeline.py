@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .compute import native
 from .compute.backend import Backend, is_out_of_memory, make_backend
 from .case import Case, case_source, load_case
 from .case.resolved import resolved_case
@@ -224,6 +225,8 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
     metrics["checks"] = checks
     metrics["inputs"] = input_files(case)
     metrics.update(provenance)
+    if be.name == "numpy":   # which CPU path the ops took, and why (compute/native.py)
+        metrics["cpu_kernels"] = native.selection().as_dict()
     metrics["timings"] = {k: round(v, 4) for k, v in timings.items()}
     enforce(checks, strict, metrics, failed_file)  # before anything looks like a result
     directory = write_results(

@@ -1,6 +1,7 @@
 """``perfusion info`` and ``perfusion cases``: what this machine and this install offer.
 
-``info`` lists the array backends, devices and library versions; ``cases`` lists the
+``info`` lists the array backends, devices, library versions and which CPU path the
+kernels take (compiled or the NumPy reference, and why); ``cases`` lists the
 built-in case files (with the external data each needs and where it comes from) or copies
 them into a folder to start from.
 """
@@ -33,6 +34,11 @@ def info():
         click.echo(f"  {entry['backend']:<6} available: {entry['available']:<4} {entry['device']}")
         for key, value in entry.get("details", {}).items():
             click.echo(f"{'':<25}{key}: {value}")
+    from ..compute.native import selection
+
+    chosen = selection()
+    click.echo(f"  CPU kernels: {chosen.path} ({chosen.reason}); {chosen.threads} threads; "
+               f"compiler {chosen.compiler or 'none'}, flags {chosen.flags}")
 
 
 @click.command()

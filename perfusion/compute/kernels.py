@@ -43,9 +43,15 @@ def launch(name: str, entry: str, threads: int, *args) -> None:
     """Run ``<entry>_<f32|f64>`` of ``kernels/<name>.cu`` over ``threads`` threads.
 
     The precision comes from the first array argument; every array must be C-contiguous
-    and of that dtype; Python ints become ``int32``, floats the working precision.
+    and of that dtype; Python ints become ``int32``, floats the working precision. NumPy
+    arrays run the file compiled for the CPU (:mod:`perfusion.compute.native`).
     """
     arrays = [a for a in args if hasattr(a, "dtype") and getattr(a, "ndim", 0) > 0]
+    if isinstance(arrays[0], np.ndarray):
+        from . import native  # noqa: PLC0415  (native imports this module)
+
+        native.launch(name, entry, threads, *args)
+        return
     dtype = arrays[0].dtype
     converted = []
     for arg in args:

@@ -3,13 +3,20 @@ of its CUDA kernel with the same signature (docs/architecture.md, 'Where new wor
 
 ``perfusion.ops.<name>`` ↔ ``kernels/<name>.cu`` ↔ ``tests/ops/test_<name>.py``. The
 public function of each operation dispatches on the array module of its inputs: CuPy
-arrays run the kernel, NumPy arrays the reference.
+arrays run the kernel; NumPy arrays run the same kernel compiled for the CPU where
+:func:`cpu_kernels` says so (``perfusion.compute.native``), else the reference.
 """
+from ..compute import native
 
 
 def on_gpu(array) -> bool:
     """Whether ``array`` lives on the GPU (a CuPy array), without importing CuPy."""
     return type(array).__module__.split(".")[0] == "cupy"
+
+
+def cpu_kernels() -> bool:
+    """Whether NumPy arrays run the compiled kernels (``PERFUSION_CPU_KERNELS``, a compiler)."""
+    return native.enabled()
 
 
 def array_module(array):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ..compute.kernels import launch
-from . import on_gpu
+from . import cpu_kernels, on_gpu
 
 
 def update_solution_reference(x, r, z, p, q, inverse_diagonal, alpha: float) -> None:
@@ -32,10 +32,10 @@ def update_direction_kernel(p, z, beta: float) -> None:
 
 
 def update_solution(x, r, z, p, q, inverse_diagonal, alpha: float) -> None:
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    (update_solution_kernel if on_gpu(x) else update_solution_reference)(
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    (update_solution_kernel if on_gpu(x) or cpu_kernels() else update_solution_reference)(
         x, r, z, p, q, inverse_diagonal, alpha)
 
 
 def update_direction(p, z, beta: float) -> None:
-    (update_direction_kernel if on_gpu(p) else update_direction_reference)(p, z, beta)
+    (update_direction_kernel if on_gpu(p) or cpu_kernels() else update_direction_reference)(p, z, beta)

@@ -22,7 +22,7 @@ next slab's residual has been read).
 from __future__ import annotations
 
 from ..compute.kernels import launch
-from . import array_module, on_gpu
+from . import array_module, cpu_kernels, on_gpu
 
 #: Bytes of one array's slab in the NumPy reference (about L2-sized).
 SLAB_BYTES = 2**19
@@ -116,10 +116,10 @@ def smooth_kernel(tx, ty, tz, d, weight, b, x) -> None:
 
 
 def residual(tx, ty, tz, d, b, x, out=None):
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    return (residual_kernel if on_gpu(x) else residual_reference)(tx, ty, tz, d, b, x, out)
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    return (residual_kernel if on_gpu(x) or cpu_kernels() else residual_reference)(tx, ty, tz, d, b, x, out)
 
 
 def smooth(tx, ty, tz, d, weight, b, x) -> None:
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    (smooth_kernel if on_gpu(x) else smooth_reference)(tx, ty, tz, d, weight, b, x)
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    (smooth_kernel if on_gpu(x) or cpu_kernels() else smooth_reference)(tx, ty, tz, d, weight, b, x)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 
 from ..compute.kernels import launch
-from . import array_module, on_gpu
+from . import array_module, cpu_kernels, on_gpu
 
 
 def factors(fine_shape, coarse_shape) -> tuple[int, int, int]:
@@ -61,10 +61,10 @@ def prolong_kernel(coarse, fine) -> None:
 
 
 def restrict(fine, coarse_shape, out=None):
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    return (restrict_kernel if on_gpu(fine) else restrict_reference)(fine, coarse_shape, out)
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    return (restrict_kernel if on_gpu(fine) or cpu_kernels() else restrict_reference)(fine, coarse_shape, out)
 
 
 def prolong(coarse, fine) -> None:
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    (prolong_kernel if on_gpu(fine) else prolong_reference)(coarse, fine)
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    (prolong_kernel if on_gpu(fine) or cpu_kernels() else prolong_reference)(coarse, fine)

@@ -4,7 +4,12 @@ The exponential-implicit step of ``perfusion.transport.exchange`` (its docstring
 equations): ``m`` and ``c`` are advanced exactly with the uptake rate held at its implicit
 step mean ``Ū``, and the amounts moved are returned per voxel. The reference solves ``Ū``
 for all voxels at once (vectorised bracketed Newton); the kernel runs one bracketed Newton
-per thread. Both stop at ``|g| ≤ max(1e-12, 64 ε) V_max``, so they agree to that.
+per thread. Both stop at ``|g| ≤ max(1e-12, 64 ε) V_max``, so they agree to that. The rule
+is the same on both paths: converged when ``|g(Ū)| ≤`` that tolerance at one of the first
+:data:`NEWTON_ITERATIONS` iterates (all voxels at once in the reference, per voxel in the
+kernel); a collapsed bracket (``hi − lo ≤ 0``) is not an exit. Otherwise the reference raises
+:class:`perfusion.errors.ConvergenceError`, and the kernel sets its voxel's ``unconverged``
+flag, on which the launcher raises the same error (:data:`NOT_CONVERGED`).
 
 First-order metabolism ``CL_int`` (``k.metabolism``) adds to ``a`` and is returned apart
 (``metabolised = CL_int ∫m``). Saturable (Michaelis–Menten) metabolism (``k.saturable``) is
@@ -16,11 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..compute.kernels import launch
-from ..errors import BackendUnavailableError
-from . import array_module, on_gpu
+from ..errors import BackendUnavailableError, ConvergenceError
+from . import array_module, cpu_kernels, on_gpu
 
 SERIES_BELOW = 1e-4
 KINDS = {"none": 0, "linear": 1, "saturable": 2}
+NEWTON_ITERATIONS = 200   # iterates of the saturable bracketed Newton (reference and kernel)
+NOT_CONVERGED = ("saturable uptake: the pointwise step did not converge; reduce "
+                 "simulation.max_step")
 
 
 def newton_tolerance(dtype, max_rate: float) -> float:
@@ -65,7 +73,9 @@ def step_reference(k, uptake, m, c, plasma, dt: float):
 
 
 def step_kernel(k, uptake, m, c, plasma, dt: float):
-    """The same by the CUDA kernel (CuPy arrays); ``m`` and ``c`` are not modified."""
+    """The same by the kernel (CuPy arrays, or NumPy arrays compiled for the CPU); ``m`` and
+    ``c`` are not modified. Raises :class:`ConvergenceError` where a voxel's Newton did not
+    converge (its ``unconverged`` flag)."""
     if k.saturable is not None:
         raise BackendUnavailableError(
             "saturable (Michaelis–Menten) metabolism runs on the NumPy backend only: set "
@@ -78,6 +88,7 @@ def step_kernel(k, uptake, m, c, plasma, dt: float):
     active = xp.broadcast_to(xp.asarray(uptake.active if uptake.active is not None else False),
                              m.shape).astype(xp.uint8)
     v_e = uptake.extracellular_fraction if uptake.extracellular_fraction is not None else 1.0
+    unconverged = xp.empty(m.shape, dtype=xp.uint8)
     launch("pointwise", "pointwise_step", m.size, full(k.clearance), full(k.drag_in),
            full(k.drag_out), full(k.lymph), full(k.elimination), full(k.metabolism),
            full(k.inverse_ve), full(plasma), active, full(v_e), m, c, from_plasma, lymph,
@@ -85,10 +96,14 @@ def step_kernel(k, uptake, m, c, plasma, dt: float):
            KINDS[uptake.kind], float(uptake.uptake_rate), float(uptake.release_rate),
            float(uptake.max_rate), float(uptake.extracellular_affinity),
            float(uptake.intracellular_affinity), float(uptake.cell_elimination),
-           newton_tolerance(m.dtype, uptake.max_rate), m.size)
+           newton_tolerance(m.dtype, uptake.max_rate), NEWTON_ITERATIONS, unconverged, m.size)
+    if uptake.kind == "saturable" and int(xp.count_nonzero(unconverged)):
+        raise ConvergenceError(NOT_CONVERGED)
     return m, c, from_plasma, lymph, eliminated, metabolised
 
 
 def step(k, uptake, m, c, plasma, dt: float):
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    return (step_kernel if on_gpu(m) else step_reference)(k, uptake, m, c, plasma, dt)
+    """Kernel for CuPy arrays and (compiled) NumPy arrays, else the reference; saturable
+    metabolism always runs the reference on NumPy arrays."""
+    kernel = on_gpu(m) or (cpu_kernels() and k.saturable is None)
+    return (step_kernel if kernel else step_reference)(k, uptake, m, c, plasma, dt)

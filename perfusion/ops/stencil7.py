@@ -15,7 +15,7 @@ faster on a 126×118×110 float64 grid.
 from __future__ import annotations
 
 from ..compute.kernels import launch
-from . import array_module, axis_slice, mg_smooth, on_gpu
+from . import array_module, axis_slice, cpu_kernels, mg_smooth, on_gpu
 
 
 def apply_reference(tx, ty, tz, d, x, out=None):
@@ -90,10 +90,10 @@ def _empty_like(array):
 
 
 def apply(tx, ty, tz, d, x, out=None):
-    """``A x``: the kernel for CuPy arrays, the reference for NumPy arrays (into ``out``)."""
-    return (apply_kernel if on_gpu(x) else apply_reference)(tx, ty, tz, d, x, out)
+    """``A x``: the kernel for CuPy (and, where ``cpu_kernels()``, NumPy) arrays, else the reference."""
+    return (apply_kernel if on_gpu(x) or cpu_kernels() else apply_reference)(tx, ty, tz, d, x, out)
 
 
 def diagonal(tx, ty, tz, d):
     """The diagonal of ``A``, dispatched like :func:`apply`."""
-    return diagonal_kernel(tx, ty, tz, d) if on_gpu(d) else diagonal_reference(tx, ty, tz, d)
+    return diagonal_kernel(tx, ty, tz, d) if on_gpu(d) or cpu_kernels() else diagonal_reference(tx, ty, tz, d)

@@ -13,7 +13,7 @@ per face. ``dm_a −= f``, ``dm_b += f``; a cell on the zero-pressure surface al
 from __future__ import annotations
 
 from ..compute.kernels import launch
-from . import array_module, axis_slice, on_gpu
+from . import array_module, axis_slice, cpu_kernels, on_gpu
 
 
 def face_coefficients(d, u):
@@ -47,6 +47,6 @@ def rate_kernel(ax, ay, az, bx, by, bz, outflow, inverse_ve, m):
 
 
 def rate(ax, ay, az, bx, by, bz, outflow, inverse_ve, m):
-    """Kernel for CuPy arrays, reference for NumPy arrays."""
-    function = rate_kernel if on_gpu(m) else rate_reference
+    """Kernel for CuPy arrays (and NumPy arrays where ``cpu_kernels()``), else the reference."""
+    function = rate_kernel if on_gpu(m) or cpu_kernels() else rate_reference
     return function(ax, ay, az, bx, by, bz, outflow, inverse_ve, m)

@@ -98,9 +98,11 @@ def build_problem(domain, steady, drug, hematocrit: float, metabolism=None) -> T
     # v_b R_b = v_p R_b / (1 − Hct): plasma and red cells in the vascular space
     vascular_drug = (plasma_fraction if plasma_only
                      else plasma_fraction * (blood_to_plasma / (1 - hematocrit)))
-    # the NumPy fast paths stand in for the references wherever the ops would run those
+    # the NumPy fast paths stand in for the references wherever the ops would run those; the
+    # compiled pointwise kernel (ops.cpu_kernels) is faster than TissuePointwise, the compiled
+    # transport rate on the whole grid slower than BoxTransport (benchmarks/RESULTS.md, issue 17)
     fast = {"fast_pointwise": None if pointwise.on_gpu(exchange.inverse_ve)
-            or exchange.saturable is not None
+            or exchange.saturable is not None or pointwise.cpu_kernels()
             else TissuePointwise(exchange, uptake),
             "fast_transport": None if transport_rate.on_gpu(operator.inverse_ve)
             else BoxTransport(operator)}

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from ..ops.pointwise import newton_tolerance
-
-NEWTON_ITERATIONS = 200
+from ..ops.pointwise import NEWTON_ITERATIONS, NOT_CONVERGED, newton_tolerance
 
 
 @dataclass(frozen=True)
@@ -89,8 +87,7 @@ class UptakeModel:
             margin = 1e-6 * (hi - lo)
             inside = (step >= lo - margin) & (step <= hi + margin)
             u = xp.where(inside, step, 0.5 * (lo + hi))
-        raise ConvergenceError("saturable uptake: the pointwise step did not converge; reduce "
-                               "simulation.max_step")
+        raise ConvergenceError(NOT_CONVERGED)
 
 
 class SaturableNewton:
@@ -164,5 +161,4 @@ class SaturableNewton:
             np.multiply(0.5, s, out=s)
             np.copyto(s, step, where=below)
             np.copyto(u, s)
-        raise ConvergenceError("saturable uptake: the pointwise step did not converge; reduce "
-                               "simulation.max_step")
+        raise ConvergenceError(NOT_CONVERGED)

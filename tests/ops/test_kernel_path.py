@@ -40,6 +40,7 @@ def test_pipeline_through_the_kernels_matches_the_reference(tmp_path, monkeypatc
                          "dose": "20 mg"}],
            "simulation": {"duration": "40 min", "output_every": "20 min", "compare_iv": True}}
     case = case_from_dict(raw)
+    monkeypatch.setenv("PERFUSION_CPU_KERNELS", "0")   # the reference: NumPy, not compiled
     reference = run_case(case, tmp_path / "reference", backend="numpy").metrics
     for module in OPS:
         monkeypatch.setattr(module, "on_gpu", lambda array: True)
@@ -64,6 +65,7 @@ def test_pipeline_through_the_kernels_matches_the_reference(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_jacobi_fallback_through_the_kernels_matches_the_reference(tmp_path, monkeypatch):
     case = case_from_dict({**LIVER, "solver": {"preconditioner": "jacobi"}})
+    monkeypatch.setenv("PERFUSION_CPU_KERNELS", "0")   # the reference: NumPy, not compiled
     reference = run_case(case, tmp_path / "reference", backend="numpy").metrics
     for module in OPS:
         monkeypatch.setattr(module, "on_gpu", lambda array: True)

@@ -54,7 +54,9 @@ def test_step_on_cpu_shim(shape, dtype, kind):
             k.elimination, k.metabolism, k.inverse_ve, plasma, model.active.astype(np.uint8),
             model.extracellular_fraction, got_m, got_c, *outputs, 60.0, pointwise.KINDS[kind],
             *PARAMETERS.values(), model.cell_elimination,
-            pointwise.newton_tolerance(dtype, PARAMETERS["max_rate"]), m.size)
+            pointwise.newton_tolerance(dtype, PARAMETERS["max_rate"]), pointwise.NEWTON_ITERATIONS,
+            unconverged := np.ones(m.shape, np.uint8), m.size)
+    assert not unconverged.any()
     wide_k, wide_model = _wide(k, model)
     expected = pointwise.step_reference(wide_k, wide_model, m.astype(np.float64),
                                         c.astype(np.float64), plasma.astype(np.float64), 60.0)
@@ -71,11 +73,53 @@ def test_step_conserves_mass_on_cpu_shim(shape):
     run_cpu(FILE, "pointwise_step_f64", m.size, k.clearance, k.drag_in, k.drag_out, k.lymph,
             k.elimination, k.metabolism, k.inverse_ve, plasma, model.active.astype(np.uint8),
             model.extracellular_fraction, m1, c1, moved, lymph, eliminated, metabolised, 600.0, 2,
-            *PARAMETERS.values(), model.cell_elimination, 1e-12 * PARAMETERS["max_rate"], m.size)
+            *PARAMETERS.values(), model.cell_elimination, 1e-12 * PARAMETERS["max_rate"],
+            pointwise.NEWTON_ITERATIONS, np.empty(m.shape, np.uint8), m.size)
     change = (m1 + c1) - (m + c)
     assert metabolised.max() > 0
     assert np.allclose(change, moved - lymph - eliminated - metabolised, rtol=0,
                        atol=1e-13 * np.abs(m + c).max())
+
+
+def _flags_after(iterations, dtype=np.float64):
+    """The kernel's ``unconverged`` flags (through the CPU build) after ``iterations`` Newton
+    iterates, and the active voxels."""
+    k, model, m, c, plasma = _problem((7, 9, 5), dtype, "saturable", seed=3)
+    unconverged = np.full(m.shape, 7, np.uint8)
+    outputs = [np.empty_like(m) for _ in range(4)]
+    run_cpu(FILE, f"pointwise_step_{'f64' if dtype == np.float64 else 'f32'}", m.size,
+            k.clearance, k.drag_in, k.drag_out, k.lymph, k.elimination, k.metabolism,
+            k.inverse_ve, plasma, model.active.astype(np.uint8), model.extracellular_fraction,
+            m.copy(), c.copy(), *outputs, 60.0, 2, *PARAMETERS.values(), model.cell_elimination,
+            pointwise.newton_tolerance(dtype, PARAMETERS["max_rate"]), iterations, unconverged,
+            m.size)
+    return unconverged, model.active
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_newton_flag_set_only_where_the_iteration_limit_is_hit(dtype):
+    flags, active = _flags_after(1, dtype)   # one iterate: Ū = 0, not the root where m > 0
+    assert set(np.unique(flags)) <= {0, 1}
+    assert np.array_equal(flags.astype(bool), active)   # every uptake voxel, nothing else
+    flags, _ = _flags_after(pointwise.NEWTON_ITERATIONS, dtype)
+    assert np.count_nonzero(flags) == 0
+
+
+def test_launcher_raises_the_references_convergence_error(monkeypatch):
+    from perfusion.errors import ConvergenceError
+
+    k, model, m, c, plasma = _problem((7, 9, 5), np.float64, "saturable", seed=3)
+    monkeypatch.setattr(pointwise, "NEWTON_ITERATIONS", 2)
+    with pytest.raises(ConvergenceError) as kernel_error:
+        pointwise.step_kernel(k, model, m, c, plasma, 60.0)
+    monkeypatch.setattr("perfusion.transport.uptake.NEWTON_ITERATIONS", 2)
+    with pytest.raises(ConvergenceError) as reference_error:
+        pointwise.step_reference(k, model, m, c, plasma, 60.0)
+    assert str(kernel_error.value) == str(reference_error.value) == pointwise.NOT_CONVERGED
+    monkeypatch.undo()
+    got = pointwise.step_kernel(k, model, m, c, plasma, 60.0)
+    want = pointwise.step_reference(k, model, m, c, plasma, 60.0)
+    assert relative_error(got[0], want[0]) <= 1e-10
 
 
 @pytest.mark.gpu

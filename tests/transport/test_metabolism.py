@@ -123,7 +123,8 @@ def test_saturable_below_km_is_first_order_and_balances(tmp_path):
     assert sat.metrics["metabolised_kg"] == pytest.approx(lin.metrics["metabolised_kg"], rel=2e-2)
 
 
-def test_tumour_metabolises_nothing_unless_given(tmp_path):
+def test_tumour_metabolises_nothing_unless_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("PERFUSION_CPU_KERNELS", "0")   # the NumPy reference and its fast path
     from perfusion.compute.backend import make_backend
     from perfusion.domain import build_domain
     from perfusion.steady.solve import solve_steady

@@ -15,6 +15,14 @@ from perfusion.case.protocol import output_times
 from perfusion.transport.body.schedule import Schedule, time_grid
 
 
+@pytest.fixture(scope="module", autouse=True)
+def numpy_reference():
+    """The fast paths stand in for the NumPy reference, not for the compiled kernels."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PERFUSION_CPU_KERNELS", "0")
+        yield
+
+
 @pytest.fixture(scope="module")
 def small_problem():
     from perfusion.compute.backend import make_backend
