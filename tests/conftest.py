@@ -1,17 +1,42 @@
 """Shared fixtures: the ``backend`` fixture runs a test on every backend available.
 
-NumPy always; CuPy where a usable GPU is present (otherwise the CuPy parameters are
-skipped with the reason shown by ``pytest -ra``).
+NumPy always; CuPy on a usable GPU, and elsewhere the strict CuPy stand-in of
+``tests/cupy_standin`` (NumPy on the CPU behind CuPy's rules, kernels compiled with g++),
+installed as ``cupy`` before any test imports it, so the CuPy path runs everywhere.
 """
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 import pytest
 
 from case_data import LIVER, WELL_MIXED
 
 from perfusion.compute.backend import BackendUnavailableError, make_backend
+
+
+def _real_cupy_has_a_gpu() -> bool:
+    try:
+        import cupy  # noqa: PLC0415
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # not installed, a broken CUDA install, or no device
+        return False
+
+
+def install_cupy_standin() -> None:
+    """Make ``import cupy`` give the stand-in, unless the real CuPy has a GPU to run on."""
+    if _real_cupy_has_a_gpu():
+        return
+    for name in [m for m in sys.modules if m.split(".")[0] in ("cupy", "cupy_backends")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(Path(__file__).with_name("cupy_standin")))
+    import cupy  # noqa: F401, PLC0415  (now the stand-in)
+
+
+install_cupy_standin()
 
 
 def _backend_or_skip(name: str, precision: str):

@@ -1,7 +1,12 @@
 """CPU/GPU parity: the demo case on NumPy float64 against CuPy float64 and float32.
 
-Same metrics and fields to 1e-9 (float64) and 1e-4 (float32) relative to each field's
-largest value. Skipped, with the reason, where no usable GPU is present.
+Same metrics to 1e-9 (float64) and 1e-4 (float32) relative, and fields to 1e-8 (float64)
+and 1e-3 (float32) relative to each field's largest value. The fields come from iterative
+solves stopped at a relative residual τ (1e-10 in float64, 1e-6 in float32) whose dot products
+and kernels round differently on the two paths, so they agree to about κτ, not to round-off:
+under the CuPy stand-in (the GPU path's arithmetic on the CPU, tests/cupy_standin) the
+largest differences are 4.1e-9 (c_t, float64) and 4.1e-4 (ifp, float32). Where no GPU is
+present the stand-in runs the CuPy path (tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -31,8 +36,9 @@ def reference(tmp_path_factory):
 
 @pytest.mark.gpu
 @pytest.mark.slow
-@pytest.mark.parametrize("precision, tolerance", [("float64", 1e-9), ("float32", 1e-4)])
-def test_demo_parity(reference, tmp_path, precision, tolerance):
+@pytest.mark.parametrize("precision, tolerance, field_tolerance",
+                         [("float64", 1e-9, 1e-8), ("float32", 1e-4, 1e-3)])
+def test_demo_parity(reference, tmp_path, precision, tolerance, field_tolerance):
     case, cpu = reference
     gpu = run_case(case, tmp_path / "gpu", backend="cupy", precision=precision)
     assert gpu.metrics["backend"] == "cupy"
@@ -46,4 +52,4 @@ def test_demo_parity(reference, tmp_path, precision, tolerance):
     for name in FIELDS:
         scale = np.abs(cpu_fields[name]).max()
         error = np.abs(gpu_fields[name].astype(np.float64) - cpu_fields[name]).max() / scale
-        assert error <= tolerance, (name, error)
+        assert error <= field_tolerance, (name, error)
