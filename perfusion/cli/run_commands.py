@@ -42,11 +42,19 @@ from .render_command import report_rendered
               help="Replace the results already in DIR (figures, report and exports included).")
 @click.option("--render", "render_after", is_flag=True,
               help="Also draw the figures, the report and the exports (perfusion render).")
+@click.option("--threads", type=click.IntRange(min=1), metavar="N",
+              help="CPU threads of the compiled kernels (default: PERFUSION_THREADS, else "
+                   "OMP_NUM_THREADS, else every core).")
 @with_debug
 def run(case, output, manifest, index, checkpoint_every, resume, backend, precision, overrides,
-        quiet, skip_memory_check, no_strict, overwrite, render_after):
+        quiet, skip_memory_check, no_strict, overwrite, render_after, threads):
     """Run CASE (or member --index of --manifest) and write its results directory."""
     from ..pipeline import run_case
+
+    if threads is not None:
+        from ..compute import native
+
+        native.set_threads(threads)
 
     every = None
     if checkpoint_every is not None:
@@ -56,10 +64,13 @@ def run(case, output, manifest, index, checkpoint_every, resume, backend, precis
             every = parse_quantity(checkpoint_every, "s")
         except ValueError as exc:
             raise PerfusionError(f"--checkpoint-every: {exc} (e.g. '10 min')") from None
-    result = run_case(_case_to_run(case, manifest, index, overrides), output, backend=backend,
-                      precision=precision, check_memory=not skip_memory_check,
-                      checkpoint_every=every, resume=resume, strict=not no_strict,
-                      overwrite=overwrite)
+    from ..sweep.slurm import recorded_failure
+
+    with recorded_failure(output if manifest is not None else None):  # DIR.error.json
+        result = run_case(_case_to_run(case, manifest, index, overrides), output,
+                          backend=backend, precision=precision,
+                          check_memory=not skip_memory_check, checkpoint_every=every,
+                          resume=resume, strict=not no_strict, overwrite=overwrite)
     click.echo(_summary(result.metrics))
     click.echo(f"results: {result.directory}")
     if render_after:

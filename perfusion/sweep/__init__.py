@@ -3,7 +3,7 @@
 ``load_sweep`` reads (:mod:`.spec`) and expands (:mod:`.members`) a sweep file, ``run_sweep``
 runs what is not done yet and writes ``summary.csv`` (:mod:`.runner`), ``write_job_array``
 writes a SLURM job array for sites that prefer plain batch jobs (:mod:`.slurm`). Dask,
-dask-jobqueue and SALib are imported only when used (``pip install perfusion[sweep]``).
+dask-jobqueue and SALib are imported only when used (``pip install perfusion-ia[sweep]``).
 """
 from .members import Member, Sweep, load_sweep
 from .runner import SweepResult, run_sweep, summarize

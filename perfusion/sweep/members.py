@@ -140,7 +140,7 @@ def _expand(path: Path) -> tuple[SweepFile, Path, dict, list[dict], object]:
             sample_rows, unit = sample_values(spec.samples)
         except ImportError as exc:  # SALib (Saltelli design) is the optional sweep extra
             raise SweepError(f"{path}: samples.method = {spec.samples.method!r} needs SALib "
-                             f"({exc}); install it with pip install 'perfusion[sweep]', or use "
+                             f"({exc}); install it with pip install 'perfusion-ia[sweep]', or use "
                              "method = \"random\" or \"latin-hypercube\"") from None
     rows = [{**grid_row, **sample_row}
             for grid_row, sample_row in itertools.product(grid_rows, sample_rows)]

@@ -7,17 +7,21 @@ fingerprint); anything else — missing, failed, changed — runs again. Failure
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .execute import member_directory, run_local, run_serial, run_slurm
-from .slurm import write_manifest
+from .execute import member_directory, run_external, run_local, run_serial, run_slurm
+from .slurm import array_task_errors, write_manifest
 from .summary import sensitivity, summary_rows, write_figure, write_summary
+from .watch import SweepStopped
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,13 @@ def pending_members(sweep, output: Path) -> list:
 
 def run_sweep(sweep, output: str | Path | None = None, *, executor: str = "local",
               workers: int | None = None, backend: str | None = None,
-              slurm=None) -> SweepResult:
+              slurm=None, scheduler: str | None = None,
+              worker_timeout: float = 60.0) -> SweepResult:
     """Run every pending member of ``sweep`` and write the summary.
+
+    ``executor="external"`` runs on the Dask scheduler ``scheduler`` (address or scheduler
+    file). When the sweep cannot go on (cluster failure, SIGTERM/SIGINT) the summary of what
+    finished is written and :class:`~.watch.SweepStopped` says how to resume.
 
     Examples
     --------
@@ -79,11 +88,30 @@ def run_sweep(sweep, output: str | Path | None = None, *, executor: str = "local
         records = run_local(entries, folders, backend, every, workers) if entries else iter(())
     elif executor == "slurm":
         records = run_slurm(entries, folders, slurm or sweep.spec.slurm, backend, every,
-                            workers) if entries else iter(())
+                            workers, sweep.spec.sweep.name) if entries else iter(())
+    elif executor == "external":
+        records = run_external(entries, folders, scheduler, backend, every,
+                               worker_timeout) if entries else iter(())
     else:
         from .spec import SweepError
 
-        raise SweepError(f"unknown executor {executor!r}; choose local, slurm or serial")
+        raise SweepError(f"unknown executor {executor!r}; choose local, slurm, external or serial")
+    try:
+        with stop_on_signals():
+            _follow(records, output, errors, len(pending))
+    except SweepStopped as stop:
+        if hasattr(records, "close"):  # a generator: its executor cancels jobs, closes Dask
+            records.close()
+        result = summarize(sweep, output, ran=[m.index for m in pending])
+        done = sum(r["status"] == "done" for r in result.rows)
+        raise SweepStopped(f"{stop}\nthe sweep stopped: {done} of {total} members complete, "
+                           f"summary in {result.files['summary']}; to resume, run the same "
+                           "command again (finished members are kept)") from None
+    return summarize(sweep, output, ran=[m.index for m in pending])
+
+
+def _follow(records, output: Path, errors: dict[int, str], count: int) -> None:
+    """Log each record as it comes and keep ``errors.json`` up to date."""
     start, finished = time.perf_counter(), 0
     for record in records:
         finished += 1
@@ -94,17 +122,37 @@ def run_sweep(sweep, output: str | Path | None = None, *, executor: str = "local
             log.warning("member %d failed: %s", record["index"], record["error"])
         elapsed = time.perf_counter() - start
         log.info("member %d %s (%.1f s) — %d/%d, %.0f s elapsed, about %.0f s left",
-                 record["index"], record["status"], record["seconds"], finished, len(pending),
-                 elapsed, elapsed / finished * (len(pending) - finished))
+                 record["index"], record["status"], record["seconds"], finished, count,
+                 elapsed, elapsed / finished * (count - finished))
         _write_errors(output, errors)
-    return summarize(sweep, output, ran=[m.index for m in pending])
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGTERM and SIGINT raise :class:`SweepStopped` (so that the executor cancels its jobs
+    and the summary is written); the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(number, frame):
+        raise SweepStopped(f"stopped by {signal.Signals(number).name}")
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def summarize(sweep, output: Path, ran: list[int] | None = None) -> SweepResult:
-    """(Re)write ``summary.csv``, ``summary.png`` and ``sensitivity.json`` from the folders."""
+    """(Re)write ``summary.csv``, ``summary.png``, ``sensitivity.json`` and ``errors.json`` from
+    the folders, the job array's error files included; ``failed``: every member not done."""
     output = Path(output).resolve()
-    errors = _read_errors(output)
+    errors = _read_errors(output) | array_task_errors(output)
     rows = summary_rows(sweep, output, errors)
+    _write_errors(output, {r["index"]: r["error"] for r in rows if r["status"] == "failed"})
     files = {"summary": write_summary(rows, output)}
     figure = write_figure(sweep, rows, output)
     if figure is not None:
@@ -117,8 +165,7 @@ def summarize(sweep, output: Path, ran: list[int] | None = None) -> SweepResult:
     log.info("sweep %s: %d of %d members complete; summary in %s", sweep.spec.sweep.name, done,
              len(rows), files["summary"])
     return SweepResult(directory=output, ran=ran or [], rows=rows, files=files,
-                       failed={i: e for i, e in errors.items()
-                               if not (member_directory(output, i) / "metrics.json").exists()})
+                       failed={r["index"]: r["error"] for r in rows if r["status"] != "done"})
 
 
 def _previous_keys(output: Path) -> dict[int, str]:

@@ -25,7 +25,14 @@ unit = "mL/min/(100 mL)"
 account = "…"
 partition = "gpu"
 walltime = "02:00:00"
+gres = "gpu:a100:1"                         # default: gpu:<gpus_per_worker>
+prologue = ["module load cuda"]
+array_limit = 8                             # job array: at most 8 tasks at once
 ```
+
+Every ``[slurm]`` key, with an example, is in README.md (Sweeps and long runs) and
+docs/hpc.md; :mod:`.slurm` turns them into ``#SBATCH`` lines for the dask-jobqueue workers
+and the job array alike.
 
 The file is read and checked here (TOML, the schema below, every varied key against the case
 schema); :mod:`.members` expands it into members, each a complete raw case validated before
@@ -116,11 +123,43 @@ class Samples(_Strict):
 class Slurm(_Strict):
     account: Optional[str] = Field(None, description="SLURM account (--account).")
     partition: Optional[str] = Field(None, description="SLURM partition (--partition).")
+    qos: Optional[str] = Field(None, description="Quality of service (--qos), e.g. 'normal'.")
+    constraint: Optional[str] = Field(
+        None, description="Node features (--constraint), e.g. 'a100|h100'.")
     walltime: str = Field("01:00:00", description="Wall time per job (HH:MM:SS).")
-    gpus_per_worker: int = Field(1, ge=0, description="GPUs per worker/task (--gres=gpu:N).")
+    gpus_per_worker: int = Field(
+        1, ge=0, description="GPUs per worker/task as --gres=gpu:N (unless gres or "
+                             "gpus_per_task is given).")
+    gres: Optional[str] = Field(
+        None, description="Generic resources (--gres) instead of gpu:N, e.g. 'gpu:a100:1'.")
+    gpus_per_task: Optional[int] = Field(
+        None, ge=1, description="GPUs as --gpus-per-task=N (sites scheduling GPUs as TRES).")
     cores: int = Field(4, ge=1, description="CPU cores per worker/task.")
     memory: str = Field("16GB", description="Memory per worker/task.")
     workers: int = Field(4, ge=1, description="Workers (jobs) of the dask-jobqueue cluster.")
+    extra_directives: list[str] = Field(
+        [], description="Further sbatch options, one per item, e.g. ['--exclusive'].")
+    prologue: list[str] = Field(
+        [], description="Shell lines run in each job before the worker/task, e.g. "
+                        "['module load cuda/12.2'].")
+    interface: Optional[str] = Field(
+        None, description="Network interface of the Dask scheduler and workers, e.g. 'ib0'.")
+    log_dir: str = Field("logs", description="Job logs folder, relative to the sweep folder.")
+    array_limit: Optional[int] = Field(
+        None, ge=1, description="At most this many array tasks at once (--array=…%N).")
+    pending_timeout: float = Field(
+        600.0, gt=0, description="Seconds a worker job may stay pending before the sweep "
+                                 "stops with an error naming the job and its reason.")
+
+    @pydantic.field_validator("extra_directives")
+    @classmethod
+    def _options(cls, value):
+        directives = [d.removeprefix("#SBATCH").strip() for d in value]
+        bad = [d for d in directives if not d.startswith("-")]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an sbatch option; write it as on the sbatch "
+                             "command line, e.g. '--exclusive' or '--mail-type=END'")
+        return directives
 
 
 class SweepFile(_Strict):

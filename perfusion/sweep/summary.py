@@ -2,7 +2,9 @@
 
 ``summary.csv`` has one row per member: ``index``, the varied parameters (as given),
 ``status`` (done / failed / missing), the headline metrics (:data:`HEADLINE`, SI as in
-``metrics.json``; ``seconds`` is the member's run time) and ``error``.
+``metrics.json``; ``seconds`` is the member's run time) and ``error`` (the failure's text,
+from ``errors.json`` or a job-array task's ``members/NNNN.error.json``; :data:`MISSING` for a
+member with neither result nor error).
 
 Sensitivity (``sensitivity.json``): for ``method = "sobol"`` first- and total-order Sobol
 indices (SALib ``sobol.analyze`` on the Saltelli design); for random and Latin-hypercube
@@ -36,6 +38,8 @@ HEADLINE = {
 }
 FIGURE_METRIC = ("tumor_to_normal_auc", "regional_advantage", "perfusion_mean_tumor")
 SPEARMAN = "squared Spearman rank correlation"
+MISSING = ("no result and no error recorded: not run yet, or its job was killed outright "
+           "(out of memory, node failure); see the job logs in the sweep folder")
 
 
 def headline(metrics: dict) -> dict:
@@ -66,7 +70,7 @@ def summary_rows(sweep, output: Path, errors: dict[int, str]) -> list[dict]:
         else:
             row["status"] = "failed" if member.index in errors else "missing"
             row.update({column: math.nan for column in [*HEADLINE, "seconds"]})
-            row["error"] = errors.get(member.index, "")
+            row["error"] = errors.get(member.index, MISSING)
         rows.append(row)
     return rows
 
@@ -198,7 +202,7 @@ def _indices(samples, problem, x, y, result) -> dict:
                 result["method"] = "first-order indices by RBD-FAST (SALib)"
                 return {name: {"S1": float(s["S1"][k])} for k, name in enumerate(problem["names"])}
         except ImportError:
-            reason = "SALib not installed; pip install perfusion[sweep] for Sobol/RBD-FAST indices"
+            reason = "SALib not installed; pip install perfusion-ia[sweep] for Sobol/RBD-FAST indices"
     from scipy.stats import spearmanr
 
     finite = np.isfinite(y)

@@ -41,3 +41,13 @@ def write_sweep(folder: Path, text: str = GRID_SWEEP, name: str = "sweep.toml") 
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+#: Two members of the small liver: 0 runs, 1 fails at run time (its inlet is outside the organ).
+ONE_FAILING_SWEEP = """
+[sweep]
+name = "onefails"
+base = "base.toml"
+
+[grid]
+"supplies.0.inlets.2.position" = [["48 mm", "30 mm", "24 mm"], ["1 mm", "1 mm", "1 mm"]]
+"""

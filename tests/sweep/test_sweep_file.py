@@ -77,7 +77,7 @@ def test_sobol_without_salib_names_the_extra(tmp_path, monkeypatch):
     for name in [n for n in sys.modules if n == "SALib" or n.startswith("SALib.")] + [
             "SALib", "SALib.sample"]:
         monkeypatch.setitem(sys.modules, name, None)  # any import of SALib now fails
-    with pytest.raises(SweepError, match=r"samples.method = 'sobol' needs SALib.*perfusion\[sweep\]"):
+    with pytest.raises(SweepError, match=r"samples.method = 'sobol' needs SALib.*perfusion-ia\[sweep\]"):
         load_sweep(write_sweep(tmp_path, SAMPLED.format(method="sobol", seed=1)))
 
 @pytest.mark.parametrize("text, expected", [
@@ -141,7 +141,7 @@ def test_sensitivity_without_salib_says_spearman_was_used(tmp_path, monkeypatch,
     result = summarize(sweep, tmp_path / "out")
     document = json.loads(result.files["sensitivity"].read_text(encoding="utf-8"))
     assert document["method"].startswith("squared Spearman rank correlation (SALib not installed")
-    assert "pip install perfusion[sweep]" in document["method"]
+    assert "pip install perfusion-ia[sweep]" in document["method"]
     indices = document["indices"]["tumor_to_normal_auc"]
     assert set(indices["tissue.tumor.perfusion"]) == {"rho2"}
     assert indices["tissue.tumor.perfusion"]["rho2"] > 0.9
@@ -155,3 +155,15 @@ def test_sensitivity_with_salib_uses_rbd_fast(tmp_path):
                           .read_text(encoding="utf-8"))
     assert document["method"] == "first-order indices by RBD-FAST (SALib)"
     assert set(document["indices"]["tumor_to_normal_auc"]["tissue.tumor.perfusion"]) == {"S1"}
+
+
+def test_every_slurm_key_is_in_the_readme_table_and_the_guide_is_linked():
+    from pathlib import Path
+
+    from perfusion.sweep.spec import Slurm
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `")}
+    assert set(Slurm.model_fields) <= rows, set(Slurm.model_fields) - rows
+    assert "[docs/hpc.md](docs/hpc.md)" in readme
+    assert Slurm().pending_timeout == 600.0 and Slurm().log_dir == "logs"

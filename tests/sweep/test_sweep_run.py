@@ -96,3 +96,51 @@ def test_same_case_twice_gives_identical_fields(tmp_path):
     assert a.files == b.files
     for name in a.files:
         assert np.array_equal(a[name], b[name]), name
+
+
+def test_slurm_workers_run_one_member_per_gpu_with_the_cores_shared_out(tmp_path):
+    """2 GPUs and 8 cores per job: 2 Dask threads (members), 4 CPU threads each, 8 CPUs asked."""
+    pytest.importorskip("dask_jobqueue")
+    from perfusion.sweep.execute import gpu_worker_options
+    from perfusion.sweep.slurm import slurm_cluster
+
+    slurm = load_sweep(write_sweep(tmp_path)).spec.slurm.model_copy(
+        update={"gpus_per_worker": 2, "cores": 8})
+    with slurm_cluster(slurm, scheduler_options={"host": "127.0.0.1", "dashboard_address": None},
+                       **gpu_worker_options(slurm)) as cluster:
+        script = cluster.job_script()
+    assert "--nthreads 2" in script and "#SBATCH --cpus-per-task=8" in script
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        assert f"export {variable}=4" in script
+    cpu_only = slurm.model_copy(update={"gpus_per_worker": 0, "cores": 3})
+    assert gpu_worker_options(cpu_only)["cores"] == 1
+    assert "export OMP_NUM_THREADS=3" in gpu_worker_options(cpu_only)["job_script_prologue"]
+
+
+def test_lost_worker_jobs_are_replaced_up_to_the_maximum_then_the_sweep_stops(tmp_path, monkeypatch):
+    """squeue (monkeypatched) says job 11 was cancelled while 12 runs: one replacement is asked
+    for; once both are gone and no worker is connected, the sweep stops naming them."""
+    from types import SimpleNamespace
+
+    from perfusion.sweep import watch
+
+    class Cluster:
+        def __init__(self):
+            self.workers = {"a": SimpleNamespace(job_id="11"), "b": SimpleNamespace(job_id="12")}
+            self.worker_spec = {"a": {}, "b": {}}
+            self.scaled = []
+
+        def scale(self, jobs):
+            self.scaled.append(jobs)
+
+    slurm = load_sweep(write_sweep(tmp_path)).spec.slurm.model_copy(update={"workers": 2})
+    cluster = Cluster()
+    states = {"11": ("CANCELLED", "None"), "12": ("RUNNING", "None")}
+    monkeypatch.setattr(watch, "queue_states", lambda name: dict(states))
+    client = SimpleNamespace(nthreads=lambda: {"tcp://w": 1})
+    checker = watch.SlurmWatch(cluster, slurm, "perfusion-x", jobs=2)
+    checker.check(client)
+    assert cluster.scaled == [2] and checker.replaced == 1 and set(cluster.workers) == {"b"}
+    states["12"] = ("TIMEOUT", "None")
+    with pytest.raises(watch.SweepStopped, match=r"every worker job is gone: 12 \(TIMEOUT\)"):
+        checker.check(SimpleNamespace(nthreads=dict))
