@@ -1,6 +1,8 @@
 """``perfusion sweep``: run a parameter sweep here, on Dask, or as a SLURM job array.
 
-Members already complete are skipped; ``--summary-only`` just rewrites the summary, and
+Members already complete are skipped, so a sweep that stopped (a cluster failure, SIGTERM)
+resumes with the same command; ``--scheduler``/``--scheduler-file`` run the members on an
+existing Dask cluster; ``--summary-only`` just rewrites the summary, and
 ``--emit slurm-array`` writes the manifest and sbatch script whose tasks are
 ``perfusion run --manifest ... --index N``.
 """
@@ -22,6 +24,13 @@ from .options import backend_option, quiet_option, with_debug
               show_default=True, help="Where members run (Dask LocalCluster, SLURMCluster, here).")
 @click.option("--workers", type=int, help="Dask workers (local: default one per GPU or core; "
               "slurm: jobs).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the members on this existing Dask scheduler (its workers must share "
+              "this file system and environment).")
+@click.option("--scheduler-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="As --scheduler, with the scheduler's address read from this file.")
+@click.option("--worker-timeout", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for a Dask worker on --scheduler before giving up.")
 @click.option("--emit", type=click.Choice(["slurm-array"]),
               help="Write the manifest and an sbatch job-array script instead of running.")
 @click.option("--summary-only", is_flag=True, help="Only rewrite the summary from the folders.")
@@ -31,10 +40,10 @@ from .options import backend_option, quiet_option, with_debug
 @click.option("--walltime", help="SLURM wall time HH:MM:SS (overrides [slurm] walltime).")
 @quiet_option
 @with_debug
-def sweep(sweep_file, output, executor, workers, emit, summary_only, backend, account,
-          partition, walltime, quiet):
+def sweep(sweep_file, output, executor, workers, scheduler, scheduler_file, worker_timeout,
+          emit, summary_only, backend, account, partition, walltime, quiet):
     """Run every member of SWEEP_FILE not yet complete, and write DIR/summary.csv."""
-    from ..sweep import load_sweep, run_sweep, summarize, write_job_array
+    from ..sweep import SweepError, load_sweep, run_sweep, summarize, write_job_array
 
     loaded = load_sweep(sweep_file)
     output = (output or loaded.default_output()).resolve()
@@ -56,8 +65,12 @@ def sweep(sweep_file, output, executor, workers, emit, summary_only, backend, ac
     if summary_only:
         result = summarize(loaded, output)
     else:
-        result = run_sweep(loaded, output, executor=executor, workers=workers, backend=backend,
-                           slurm=slurm)
+        if scheduler and scheduler_file:
+            raise SweepError("give --scheduler or --scheduler-file, not both")
+        external = scheduler or (str(scheduler_file.resolve()) if scheduler_file else None)
+        result = run_sweep(loaded, output, executor="external" if external else executor,
+                           workers=workers, backend=backend, slurm=slurm, scheduler=external,
+                           worker_timeout=worker_timeout)
     done = sum(r["status"] == "done" for r in result.rows)
     click.echo(f"{done} of {len(result.rows)} members complete ({len(result.ran)} run now)")
     for index, error in sorted(result.failed.items()):
