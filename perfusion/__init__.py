@@ -8,8 +8,9 @@ the public names below are imported on first use.
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
+DISTRIBUTION = "perfusion-ia"  # pyproject.toml [project] name; "perfusion" is taken on PyPI
 try:
-    __version__ = version("perfusion")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 

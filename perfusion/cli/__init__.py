@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import click
 
+from .. import DISTRIBUTION
 from .info_commands import cases, info
 from .plan_command import plan
 from .render_command import render
@@ -20,7 +21,7 @@ from .sweep_command import sweep
 
 
 @click.group()
-@click.version_option(package_name="perfusion")
+@click.version_option(package_name=DISTRIBUTION)
 def main():
     """GPU-accelerated 3D tissue perfusion and drug transport for intra-arterial infusion."""
 

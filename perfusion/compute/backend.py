@@ -178,8 +178,9 @@ def make_backend(name: str = "auto", precision: str = "float64") -> Backend:
     if name == "cupy":
         raise BackendUnavailableError(
             f"backend 'cupy' was requested but cannot be used: {description}. "
-            "Install the GPU extra matching your CUDA (pip install 'perfusion[cuda12]' or "
-            "'perfusion[cuda13]') on a machine with an NVIDIA GPU, or run with --backend numpy.")
+            "Install the GPU extra matching your CUDA (pip install 'perfusion-ia[cuda12]'"
+            " or 'perfusion-ia[cuda13]') on a machine with an NVIDIA GPU, or run with"
+            " --backend numpy.")
     log.info("backend auto: chose numpy (%s)", description)
     return Backend("numpy", np, dtype, _cpu_description())
 

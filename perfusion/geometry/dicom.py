@@ -21,7 +21,7 @@ from .segments import Segmentation, check_names
 
 log = logging.getLogger(__name__)
 
-_INSTALL = "install the dicom extra: pip install 'perfusion[dicom]' (pydicom, highdicom)"
+_INSTALL = "install the dicom extra: pip install 'perfusion-ia[dicom]' (pydicom, highdicom)"
 
 
 def read_dicom_segmentation(series_folder, seg_path, wanted: list[str]) -> Segmentation:

@@ -12,7 +12,7 @@ import os
 
 from ..errors import RenderingError
 
-INSTALL = "pip install 'perfusion[render]'"
+INSTALL = "pip install 'perfusion-ia[render]'"
 
 
 def require(module: str):

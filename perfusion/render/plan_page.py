@@ -165,7 +165,7 @@ def page_html(table: PlanTable, maps: PlanMaps, scene: str | None) -> str:
                       if v in set(data["vessels"]))
     if scene is None:
         three_d = ("<p class=note>The 3D tree is left out: rendering it needs OpenGL and "
-                   "trame-vtk here (pip install 'perfusion[render]').</p>")
+                   "trame-vtk here (pip install 'perfusion-ia[render]').</p>")
     else:
         three_d = (f'<iframe id="tree3d" title="3D arterial tree, candidate vessels coloured by '
                    f'score, others grey" srcdoc="{html.escape(scene, quote=True)}"></iframe>'

@@ -62,7 +62,7 @@ def test_missing_library_is_a_clear_error(monkeypatch):
         raise ImportError(f"No module named {name!r}")
 
     monkeypatch.setattr(headless.importlib, "import_module", missing)
-    with pytest.raises(RenderingError, match=r"pip install 'perfusion\[render\]'"):
+    with pytest.raises(RenderingError, match=r"pip install 'perfusion-ia\[render\]'"):
         headless.require("pyvista")
 
 

@@ -132,7 +132,7 @@ def _read_legacy(path: Path) -> PolyLines:
         import pyvista
     except ImportError as exc:
         raise TreeError(f"{path}: reading legacy .vtk needs PyVista (pip install "
-                        "'perfusion[render]'); or save the centre-lines as .vtp.") from exc
+                        "'perfusion-ia[render]'); or save the centre-lines as .vtp.") from exc
     try:
         mesh = pyvista.read(path)
     except (OSError, ValueError, RuntimeError) as exc:
