@@ -30,6 +30,8 @@ from ..errors import BackendUnavailableError
 log = logging.getLogger(__name__)
 
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
+#: Elements per float64 chunk of a CuPy float32 dot product (16 MiB of operands).
+DOT_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,22 @@ class Backend:
         """Dot product of two real arrays (any shape) accumulated in float64.
 
         On NumPy this avoids BLAS: ``einsum`` is single-threaded and deterministic (the
-        same bits on every machine), and does not stall when the cores are shared.
+        same bits on every machine), and does not stall when the cores are shared. On CuPy,
+        float32 operands are converted ``DOT_CHUNK`` elements at a time, so a dot product
+        costs two float64 chunks of memory rather than two full-grid float64 copies.
         """
         if self.name == "numpy":
             return float(np.einsum("i,i->", a.ravel(), b.ravel(), dtype=np.float64))
-        return float(self.xp.vdot(a.ravel().astype(self.xp.float64, copy=False),
-                                  b.ravel().astype(self.xp.float64, copy=False)))
+        xp, a, b = self.xp, a.ravel(), b.ravel()
+        if a.dtype == xp.float64 and b.dtype == xp.float64:
+            return float(xp.vdot(a, b))
+        # float32 operands: float64 products chunk by chunk (no full float64 copies), summed
+        # on the device, one host synchronisation
+        total = xp.zeros((), dtype=xp.float64)
+        for start in range(0, a.size, DOT_CHUNK):
+            part = slice(start, start + DOT_CHUNK)
+            total = total + xp.vdot(a[part].astype(xp.float64), b[part].astype(xp.float64))
+        return float(total)
 
     def free_memory(self) -> int | None:
         """Bytes of device memory a run can still allocate (CuPy); None on NumPy (host RAM).
