@@ -124,7 +124,11 @@ def job_array_script(slurm, manifest: Path, output: Path, indices: list[int], na
     if checkpoint_every:
         command += ["--checkpoint-every", f"'{checkpoint_every!r} s'"]
     quoted = [part if part.startswith(('"', "'")) else shlex.quote(part) for part in command]
-    return "\n".join([*header, "", *slurm.prologue, "set -euo pipefail",
+    # the task's threads: the cores it was given, not every core of the node
+    threads = [f"export {name}=${{SLURM_CPUS_PER_TASK:-1}}"
+               for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                            "PERFUSION_THREADS")]
+    return "\n".join([*header, "", *slurm.prologue, "set -euo pipefail", *threads,
                       'MEMBER=$(printf "%04d" "$SLURM_ARRAY_TASK_ID")', " ".join(quoted), ""])
 
 

@@ -50,7 +50,10 @@ def test_job_array_runs_each_member_from_the_manifest(tmp_path):
     for line in ["#SBATCH --array=0-2,4-5", "#SBATCH --gres=gpu:1", "#SBATCH --account=proj42",
                  "#SBATCH --partition=gpu-a100", "#SBATCH --time=02:30:00",
                  "#SBATCH --cpus-per-task=8", "#SBATCH --mem=32GB",
-                 'MEMBER=$(printf "%04d" "$SLURM_ARRAY_TASK_ID")']:
+                 'MEMBER=$(printf "%04d" "$SLURM_ARRAY_TASK_ID")',
+                 # threads from the task's cores, not every core of the node
+                 "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}",
+                 "export PERFUSION_THREADS=${SLURM_CPUS_PER_TASK:-1}"]:
         assert line in text, line
     command = text.strip().splitlines()[-1]
     assert command.startswith(f"{sys.executable} -m perfusion run --manifest {manifest}")
