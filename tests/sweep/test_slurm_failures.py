@@ -1,6 +1,6 @@
-"""Sweeps on a real SLURM that cannot go on end with a message instead of hanging
-(``perfusion.sweep.watch``): a rejected job script, jobs that stay pending, every worker job
-cancelled, SIGTERM to the driver. Each test names its sweep uniquely and only looks at (and
+"""Sweeps on a real SLURM: one that can run completes like serial runs, and those that cannot
+go on end with a message instead of hanging (``perfusion.sweep.watch``): a rejected job
+script, jobs that stay pending, every worker job cancelled, SIGTERM to the driver. Each test names its sweep uniquely and only looks at (and
 cancels) the jobs of that name, so other jobs in the queue do not matter."""
 from __future__ import annotations
 
@@ -191,3 +191,33 @@ def test_sigterm_to_the_driver_cancels_its_jobs(tmp_path):
         driver.kill()
     assert driver.returncode == 1 and "stopped by SIGTERM" in output, output
     assert _our_jobs(name) == {}
+
+
+def test_a_dask_jobqueue_sweep_on_slurm_completes_like_serial_runs(tmp_path):
+    """Four members on two worker jobs of the real SLURM: exit 0, every member done, the
+    summary's numbers and the AUC arrays those of serial runs, its jobs gone afterwards, and
+    the logs in the sweep folder."""
+    from perfusion.case.loader import case_from_dict
+    from perfusion.pipeline import run_case
+
+    name = _unique()
+    driver, path = _start_sweep(tmp_path, name)
+    try:
+        output, _ = driver.communicate(timeout=240)
+    finally:
+        driver.kill()
+    assert driver.returncode == 0, output
+    members = tmp_path / "out" / "members"
+    sweep = load_sweep(path)
+    for member in sweep.members:
+        serial = run_case(case_from_dict(member.case, source=member.source),
+                          tmp_path / "serial" / f"{member.index:04d}")
+        ours = json.loads((members / f"{member.index:04d}" / "metrics.json").read_text())
+        assert {c: headline(ours)[c] for c in HEADLINE} == pytest.approx(
+            {c: headline(serial.metrics)[c] for c in HEADLINE}, rel=0, abs=0, nan_ok=True)
+        fields = np.load(members / f"{member.index:04d}" / "fields" / "fields.npz")
+        assert np.array_equal(fields["auc"],
+                              np.load(serial.directory / "fields" / "fields.npz")["auc"])
+    assert _wait_for(lambda: not _our_jobs(name), 30), "its worker jobs are still queued"
+    assert any((tmp_path / "out" / "logs").glob("*.err")) or any(
+        (tmp_path / "out" / "logs").glob("*.out")), "no worker log in the sweep folder"
