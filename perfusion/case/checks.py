@@ -24,8 +24,9 @@ def canonical_class_names(raw):
     """The raw case with every tissue-class name given as the built-in name it stands for.
 
     ``tumour`` (and ``Tumor`` …) become ``tumor`` in ``geometry.labels`` and ``segments`` values,
-    ``geometry.masks`` keys, ``[tissue.X]`` tables and their ``base``, ``catheter.feeds`` and
-    ``exposure.target``, so that every later stage sees one name per class. Two spellings
+    ``geometry.masks`` keys, ``[tissue.X]`` tables and their ``base``, ``catheter.feeds``,
+    ``supplies[].tree.feeders.feeds`` and ``exposure.target``, so that every later stage sees
+    one name per class. Two spellings
     of one class given side by side raise :class:`KeyedCaseError`.
     """
     if not isinstance(raw, dict):
@@ -50,7 +51,19 @@ def canonical_class_names(raw):
     for table, key in (("catheter", "feeds"), ("exposure", "target")):
         if isinstance(raw.get(table), dict) and isinstance(raw[table].get(key), str):
             raw[table] = {**raw[table], key: canonical_class(raw[table][key])}
+    if isinstance(raw.get("supplies"), list):
+        raw["supplies"] = [_canonical_feeders(supply) for supply in raw["supplies"]]
     return raw
+
+
+def _canonical_feeders(supply):
+    """``supplies[].tree.feeders.feeds`` as the built-in class name."""
+    tree = supply.get("tree") if isinstance(supply, dict) else None
+    feeders = tree.get("feeders") if isinstance(tree, dict) else None
+    if not (isinstance(feeders, dict) and isinstance(feeders.get("feeds"), str)):
+        return supply
+    feeders = {**feeders, "feeds": canonical_class(feeders["feeds"])}
+    return {**supply, "tree": {**tree, "feeders": feeders}}
 
 
 def _canonical(name):

@@ -265,8 +265,14 @@ def test_british_spelling_everywhere_a_class_is_named(liver_dict, tmp_path):
     assert case.tissue["tumor"].perfusion == pytest.approx(40 / 6000)
     assert case.exposure.target == "tumor"
     del liver_dict["tissue"]["cyst"]
+    liver_dict["supplies"][0] = {"name": "hepatic_artery", "tree": {
+        "source": "generated", "root": ["48 mm", "6 mm", "40 mm"], "inflow": "65 mL/min",
+        "pressure": "100 mmHg",
+        "terminals": 20, "feeders": {"feeds": "Tumour"}}}
+    liver_dict["catheter"] = {"supply": "hepatic_artery", "feeds": "tumour"}
     phantom = case_from_dict(liver_dict, source=tmp_path / "case.toml")
     assert phantom.exposure.target == "tumor" and "tumour" not in phantom.tissue
+    assert phantom.supplies[0].tree.feeders.feeds == "tumor" and phantom.catheter.feeds == "tumor"
 
 
 @pytest.mark.parametrize("geometry, unused", [
