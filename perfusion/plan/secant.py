@@ -24,7 +24,7 @@ import numpy as np
 
 from ..results.total_exposure import regions
 from ..transport.body.schedule import time_grid
-from ..transport.metabolism import first_order_rates
+from ..transport.metabolism import first_order_rates, free_drug_loss
 from ..transport.run import choose_step
 from ..transport.simulation import LoopState, simulate
 from ..transport.total_exposure import TotalExposure
@@ -136,13 +136,11 @@ def secant_rates(case, domain, setup, schedule, target_class) -> tuple[dict, flo
     k_in = np.where(seen & (k_in > 0), into / np.where(seen, free, 1), k_in)
     k_out = np.where((bound > 0) & (k_out > 0), out / np.where(bound > 0, bound, 1), k_out)
     exchange = problem.exchange
-    loss = (np.asarray(backend.to_host(exchange.elimination), np.float64)
-            + np.asarray(backend.to_host(exchange.metabolism), np.float64))
+    host = lambda a: np.asarray(backend.to_host(a), np.float64)  # noqa: E731
+    saturable = 0.0
     if exchange.saturable is not None:
-        limit = (np.asarray(backend.to_host(exchange.saturable.max_rate), np.float64)
-                 / np.asarray(backend.to_host(exchange.saturable.half_saturation), np.float64))
-        loss = loss + np.where(seen, metabolised / np.where(seen, free, 1), limit)
-    k_c = rates["bound_decay"]
-    if k_c > 0:
-        loss = loss + k_in * k_c / np.where(k_out + k_c > 0, k_out + k_c, 1)
+        limit = host(exchange.saturable.max_rate) / host(exchange.saturable.half_saturation)
+        saturable = np.where(seen, metabolised / np.where(seen, free, 1), limit)
+    loss = free_drug_loss(host(exchange.elimination) + host(exchange.metabolism), saturable,
+                          k_in, k_out, rates["bound_decay"])
     return dict(rates, uptake=k_in, release=k_out, loss=loss, linear=False), horizon

@@ -175,6 +175,16 @@ def metabolism_fields(domain, metabolism: dict, v_e):
     return first_order, SaturableMetabolism(max_rate, half)
 
 
+def free_drug_loss(first_order, saturable, k_in, k_out, k_c: float):
+    """λ, every first-order loss of free drug [1/s] per m: ``first_order`` (``k_e + CL_int``),
+    ``saturable`` (a Michaelis–Menten metabolism's rate per m, 0 without one) and uptake
+    followed by bound decay, ``k_in k_c/(k_out + k_c)``."""
+    loss = first_order + saturable
+    if k_c > 0:
+        loss = loss + k_in * k_c / (k_out + k_c)
+    return loss
+
+
 def first_order_rates(problem, xp) -> dict:
     """The tissue's rates at low concentration, per voxel (docs/model.md §7): ``inflow``
     ``F_p E + d⁺`` [1/s] per c_p, ``back`` ``(F_p E + d⁻ + ℓ)/v_e`` [1/s] per m, ``loss`` every
@@ -184,9 +194,8 @@ def first_order_rates(problem, xp) -> dict:
     ``k_out`` [1/s] (0 where inactive). ``linear`` is False where a saturable process was
     linearised."""
     k, uptake = problem.exchange, problem.uptake
-    loss = k.elimination + k.metabolism
-    if k.saturable is not None:
-        loss = loss + k.saturable.max_rate / k.saturable.half_saturation
+    saturable = (0.0 if k.saturable is None
+                 else k.saturable.max_rate / k.saturable.half_saturation)
     k_in = k_out = 0.0
     if uptake.kind == "linear":
         k_in, k_out = uptake.uptake_rate, uptake.release_rate
@@ -197,8 +206,7 @@ def first_order_rates(problem, xp) -> dict:
     active = uptake.active if uptake.kind != "none" else False
     k_in, k_out = xp.where(active, k_in, 0.0), xp.where(active, k_out, 0.0)
     k_c = uptake.cell_elimination
-    if k_c > 0:
-        loss = loss + k_in * k_c / (k_out + k_c)
+    loss = free_drug_loss(k.elimination + k.metabolism, saturable, k_in, k_out, k_c)
     return {"inflow": k.clearance + k.drag_in,
             "back": (k.clearance + k.drag_out + k.lymph) * k.inverse_ve,
             "loss": loss, "uptake": k_in, "release": k_out, "bound_decay": k_c,
