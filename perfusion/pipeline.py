@@ -137,14 +137,14 @@ def validate_case(case: Case) -> list[str]:
     must lie inside the grid. Errors name the case file and the key. A grid whose labels
     would cost more than :data:`PREFLIGHT_LIMIT` to build is not built: a note says so.
     """
-    with _naming_the_file(case):
+    with naming_the_file(case):
         memory = estimate(case)
     notes = memory.lines()
     build = BUILD_BYTES_PER_VOXEL * math.prod(memory.shape) * case.geometry.downsample ** 3
     if build > PREFLIGHT_LIMIT:
         return [*notes, f"geometry not checked: building its labels takes about "
                 f"{build / GIB:.1f} GiB (more than {PREFLIGHT_LIMIT / GIB:g}); run checks it"]
-    with _naming_the_file(case):
+    with naming_the_file(case):
         domain = build_domain(case, make_backend("numpy", "float64"))
         for index, supply in enumerate(case.supplies):
             if supply.tree is None:
@@ -181,7 +181,7 @@ def _checkpointer(case, be, output_dir, every, resume):
 
 
 @contextmanager
-def _naming_the_file(case: Case):
+def naming_the_file(case: Case):
     """Errors that name a key (geometry, or a key only the solved fields can check) get the
     case file in front."""
     try:
@@ -197,7 +197,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
     """The stages of :func:`run_case` (its own frame, so an error can release the arrays)."""
     timings = {}
     start = time.perf_counter()
-    with _naming_the_file(case):
+    with naming_the_file(case):
         domain = build_domain(case, be)
         timings["domain"] = time.perf_counter() - start
         steady = solve_steady(case, domain)
@@ -213,7 +213,7 @@ def _run(case: Case, be: Backend, output_dir: Path, checkpoint=None,
     drug = None
     if case.infusion:
         started = time.perf_counter()
-        with _naming_the_file(case):
+        with naming_the_file(case):
             drug = run_drug(case, domain, steady, checkpoint)
         timings["drug"] = time.perf_counter() - started
         metrics.update(drug_metrics(case, domain, drug))

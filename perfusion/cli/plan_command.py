@@ -33,6 +33,7 @@ def plan(case, output, candidates, min_radius, exact, no_pairs, no_figures, over
     """Rank every catheter position in CASE's catheterised tree by drug exposure."""
     from ..case import load_case
     from ..library.units import parse_quantity
+    from ..pipeline import naming_the_file
     from ..plan.exact import rerun_exact
     from ..plan.files import check_plan_dir, write_plan
     from ..plan.run import plan_case
@@ -46,8 +47,9 @@ def plan(case, output, candidates, min_radius, exact, no_pairs, no_figures, over
                              "--candidates 17,204)") from None
     loaded = load_case(case, overrides)
     directory = check_plan_dir(output or Path("results") / f"{loaded.case.name}-plan", overwrite)
-    result = plan_case(loaded, vessels=vessels, min_radius=radius, pairs=not no_pairs,
-                       backend=backend)
+    with naming_the_file(loaded):       # keyed errors name the case file
+        result = plan_case(loaded, vessels=vessels, min_radius=radius, pairs=not no_pairs,
+                           backend=backend)
     if exact:
         rerun_exact(loaded, result, exact, backend)
     written = write_plan(result, directory, overwrite)

@@ -160,3 +160,37 @@ def test_the_command_writes_the_plan_and_refuses_to_overwrite_it(tmp_path):
     assert rows[1]["linear_error"] == ""          # only the best row was re-run
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and "already holds a plan; pass --overwrite" in again.output
+
+
+def _intravenous(raw, catheter=True):
+    raw["infusion"][0]["route"] = "intravenous"
+    raw["simulation"]["compare_iv"] = False
+    if not catheter:
+        raw.pop("catheter")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda raw: _intravenous(raw, catheter=False),
+     "catheter: perfusion plan places the catheter itself"),
+    (lambda raw: raw.update(embolization={"time": "20 min", "factor": 0.1}),
+     "embolization: perfusion plan ranks drug exposure on one perfusion state"),
+    (_intravenous, "infusion: no dose goes through the catheter"),
+])
+def test_cases_the_plan_cannot_rank_are_refused_with_the_key(change, message):
+    raw = tree_case()
+    change(raw)
+    with pytest.raises(KeyedCaseError, match=message):
+        plan_case(case_from_dict(raw))
+
+
+def test_the_command_names_the_case_file_and_the_key(tmp_path):
+    import tomli_w
+
+    raw = tree_case()
+    raw["embolization"] = {"time": "20 min", "factor": 0.1}
+    path = tmp_path / "embolised.toml"
+    path.write_text(tomli_w.dumps(raw))
+    done = CliRunner().invoke(main, ["plan", str(path), "-o", str(tmp_path / "plan")])
+    assert done.exit_code == 1
+    assert f"{path}: embolization: perfusion plan ranks drug exposure" in done.output
+    assert not (tmp_path / "plan").exists()
